@@ -1,0 +1,129 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Upcoming features on for every target, as in the server packages we follow.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "envmon",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "envmon", targets: ["envmon"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    ],
+    targets: [
+        // Pure values and rules: feed kinds, records, pollutant codes, units, water classes,
+        // metric ids, targets, alert rule model. No I/O.
+        .target(name: "EnvMonDomain", swiftSettings: swiftSettings),
+        // Decoding, streaming readers, column mapping, validation. No database.
+        .target(name: "EnvMonIngest", dependencies: ["EnvMonDomain"], swiftSettings: swiftSettings),
+        // Rule files and the alert engine as a pure state machine. No I/O.
+        .target(
+            name: "EnvMonAlerting",
+            dependencies: ["EnvMonDomain", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        // A private PostgreSQL cluster made with the machine's binaries.
+        .target(
+            name: "EmbeddedPostgres",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // Connection settings, migrations, COPY loaders, queue, alert and outbox persistence.
+        .target(
+            name: "EnvMonStore",
+            dependencies: [
+                "EnvMonDomain",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedResourcesPlugin"]
+        ),
+        // Delivery channels: SMTP, JSON log, webhook.
+        .target(
+            name: "EnvMonNotify",
+            dependencies: [
+                "EnvMonDomain",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The composition root: configuration, routes, long-running services.
+        .target(
+            name: "EnvMonServer",
+            dependencies: [
+                "EnvMonDomain", "EnvMonIngest", "EnvMonAlerting", "EmbeddedPostgres", "EnvMonStore",
+                "EnvMonNotify",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedResourcesPlugin"]
+        ),
+        .executableTarget(
+            name: "envmon",
+            dependencies: [
+                "EnvMonServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Build tool: turns sql/ and alerts/ into Swift string constants, so the binary works
+        // from any working directory.
+        .executableTarget(name: "EmbedResources", path: "Sources/EmbedResources"),
+        .plugin(name: "EmbedResourcesPlugin", capability: .buildTool(), dependencies: ["EmbedResources"]),
+
+        .testTarget(name: "EnvMonDomainTests", dependencies: ["EnvMonDomain"], swiftSettings: swiftSettings),
+        .testTarget(name: "EnvMonIngestTests", dependencies: ["EnvMonIngest"], swiftSettings: swiftSettings),
+        .testTarget(name: "EnvMonAlertingTests", dependencies: ["EnvMonAlerting"], swiftSettings: swiftSettings),
+        .testTarget(name: "EmbeddedPostgresTests", dependencies: ["EmbeddedPostgres"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EnvMonStoreTests",
+            dependencies: ["EnvMonStore", "EmbeddedPostgres", "EnvMonIngest", "EnvMonServer"],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "EnvMonNotifyTests", dependencies: ["EnvMonNotify"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EnvMonServerTests",
+            dependencies: [
+                "EnvMonServer", "envmon",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,63 @@
+public import EnvMonDomain
+import Foundation
+
+/// What became of one row of an upload.
+public enum RowOutcome: Sendable, Equatable {
+    /// A good row, ready for the kind's staging table.
+    case record(StagingRecord)
+    /// A bad row: one rejection per bad cell (or one for the row as a whole).
+    case rejected([Rejection])
+    /// A total row (合计, 总计, 小计): skipped and counted, never loaded as a place.
+    case skippedTotal
+    /// An empty row: ignored.
+    case blank
+}
+
+/// Maps one upload's header to its kind's columns and turns each row into a staging record
+/// or rejections.
+///
+/// ```swift
+/// guard let normalizer = try RowNormalizer.resolve(header: header, options: options) else { … }
+/// switch normalizer.normalize(line: 2, cells: cells) { case .record(let record): … }
+/// ```
+public struct RowNormalizer: Sendable {
+    let options: IngestOptions
+    let layout: HeaderLayout
+
+    /// The normalizer for `header`, nil when it lacks a required column (the caller tries the
+    /// next row: title rows sit above the header in Excel sheets).
+    /// - Throws: `FeedError` when the header can never work: a unit it cannot convert, or
+    ///   the same column twice.
+    public static func resolve(header: [String], options: IngestOptions) throws(FeedError) -> RowNormalizer? {
+        let layout = HeaderLayout(header: header, kind: options.kind)
+        guard layout.missing(kind: options.kind).isEmpty else { return nil }
+        if let problem = layout.problems.first {
+            throw FeedError(layout.problems.count == 1 ? problem : layout.problems.joined(separator: "; "))
+        }
+        return RowNormalizer(options: options, layout: layout)
+    }
+
+    /// Canonical names of the required columns `header` lacks (`period` stands for
+    /// `period` or `period_start` + `period_end`).
+    public static func missingRequired(header: [String], kind: FeedKind) -> [String] {
+        HeaderLayout(header: header, kind: kind).missing(kind: kind)
+    }
+
+    /// Normalises one row; `cells` are positional to the header (missing trailing cells are
+    /// empty; cells beyond the header are kept in `extra`).
+    public func normalize(line: Int, cells: [String?]) -> RowOutcome {
+        if cells.allSatisfy({ $0 == nil || $0?.trimmingSpaces.isEmpty == true }) { return .blank }
+        var row = RowCells(line: line, cells: cells, layout: layout, options: options)
+        if row.isTotal(kind: options.kind) { return .skippedTotal }
+        let fields: [String?]
+        switch options.kind {
+        case .emissions: fields = EmissionsRow.fields(&row)
+        case .sewage: fields = PeriodRows.sewage(&row)
+        case .water: fields = WaterRow.fields(&row)
+        case .green: fields = PeriodRows.green(&row)
+        case .waste: fields = PeriodRows.waste(&row)
+        }
+        guard row.rejections.isEmpty else { return .rejected(row.rejections) }
+        return .record(StagingRecord(line: line, fields: [String(line)] + fields + [row.extraJSON()]))
+    }
+}

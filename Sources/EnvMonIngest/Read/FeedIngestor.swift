@@ -1,0 +1,262 @@
+public import EnvMonDomain
+
+/// How many rows of an upload were read, and what became of them.
+public struct IngestCounts: Sendable, Equatable {
+    /// Data rows (or records) read: loaded, rejected and skipped together. Blank rows, title
+    /// rows and the header are not counted.
+    public var rowsTotal: Int
+    /// Rows that were rejected, each with its `Rejection`s.
+    public var rowsRejected: Int
+    /// Rows deliberately not loaded, such as total rows (合计, 总计, 小计).
+    public var rowsSkipped: Int
+
+    /// Makes counts.
+    public init(rowsTotal: Int = 0, rowsRejected: Int = 0, rowsSkipped: Int = 0) {
+        self.rowsTotal = rowsTotal
+        self.rowsRejected = rowsRejected
+        self.rowsSkipped = rowsSkipped
+    }
+}
+
+/// What a stretch of an upload produced: rows ready for staging, and rows rejected.
+public struct IngestOutput: Sendable {
+    /// Normalised rows, in file order.
+    public var records: [StagingRecord]
+    /// Why the rejected rows were not loaded, in file order.
+    public var rejections: [Rejection]
+
+    /// Makes an output.
+    public init(records: [StagingRecord] = [], rejections: [Rejection] = []) {
+        self.records = records
+        self.rejections = rejections
+    }
+}
+
+/// Reads one upload, chunk by chunk, into staging records: decodes the text, splits it into
+/// rows or records, finds the header and hands each row to the normalizer.
+///
+/// Feed the bytes in order with `consume`, then call `finish`; each call returns what was
+/// completed so far, so memory stays bounded by a chunk plus one row. A `FeedError` from any
+/// call means the whole upload fails.
+///
+/// ```swift
+/// var ingestor = FeedIngestor(options: IngestOptions(kind: .waste), encoding: .utf8, format: .auto)
+/// for chunk in chunks { stage(try chunk.withUnsafeBytes { try ingestor.consume($0) }) }
+/// stage(try ingestor.finish())
+/// ```
+///
+/// A CSV that has a header but no data rows loads nothing and is not an error (counts are zero):
+/// an empty period is a legitimate report. A file with no rows at all (nothing, only blank
+/// rows, or a JSON `[]`) fails as empty.
+public struct FeedIngestor: Sendable {
+    /// How many non-blank rows are searched for the header (FEEDS.md "Excel realities").
+    public static let headerSearchRows = 10
+    /// How many JSON key lists keep their normalizer ready.
+    static let cachedKeyLists = 64
+
+    private let options: IngestOptions
+    private var decoder: TextDecoder
+    /// The first raw bytes, to recognise an Excel workbook.
+    private var rawHead: [UInt8] = []
+    /// Decoded text held until the format is known.
+    private var undetected: [UInt8] = []
+    private var csv: CSVReader?
+    private var json: JSONRecordReader?
+    private var ndjson: NDJSONReader?
+
+    private var normalizer: RowNormalizer?
+    private var rowsBeforeHeader = 0
+    private var bestCandidate: (line: Int, missing: [String])?
+    private var sawRow = false
+    private var headersByKeys: [[String]: KeyedHeader] = [:]
+    private var output = IngestOutput()
+
+    /// What was read so far.
+    public private(set) var counts = IngestCounts()
+    /// The format in use: the declared one, or the detected one once known.
+    public private(set) var detectedFormat: FeedFormat?
+
+    /// Makes an ingestor for one upload.
+    /// - Parameters:
+    ///   - options: the kind and the facts the file cannot tell.
+    ///   - encoding: detected (`EncodingSniffer`) or declared; `.auto` is read as UTF-8.
+    ///   - format: declared, or `.auto` to decide from the content.
+    public init(options: IngestOptions, encoding: FeedEncoding, format: FeedFormat) {
+        self.options = options
+        self.decoder = TextDecoder(encoding: encoding)
+        if format != .auto { start(format) }
+    }
+
+    /// Reads the next chunk of the upload; returns everything completed so far.
+    public mutating func consume(_ bytes: UnsafeRawBufferPointer) throws(FeedError) -> IngestOutput {
+        if rawHead.count < 4 {
+            rawHead.append(contentsOf: bytes.prefix(4 - rawHead.count))
+            try checkNotWorkbook()
+        }
+        try read(decoder.decode(bytes), final: false)
+        return takeOutput()
+    }
+
+    /// Ends the upload; returns the rest. Fails when the file is empty, has no header, or ends
+    /// inside a quoted field, a character or a JSON record.
+    public mutating func finish() throws(FeedError) -> IngestOutput {
+        try read(decoder.finish(), final: true)
+        if let finalRows = try csv?.finish() {
+            for row in finalRows { try handle(row) }
+        }
+        if let records = try json?.finish() {
+            for record in records { try handle(record) }
+        }
+        if let records = try ndjson?.finish() {
+            for record in records { try handle(record) }
+        }
+        if !sawRow { throw .emptyFile }
+        if csv != nil && normalizer == nil {
+            throw .missingColumns(bestCandidate?.missing ?? [], line: bestCandidate?.line)
+        }
+        return takeOutput()
+    }
+
+    private mutating func takeOutput() -> IngestOutput {
+        defer { output = IngestOutput() }
+        return output
+    }
+
+    private func checkNotWorkbook() throws(FeedError) {
+        var sniffer = EncodingSniffer()
+        sniffer.consume(rawHead)
+        if let kind = sniffer.spreadsheetKind { throw .spreadsheet("." + kind) }
+    }
+
+    private mutating func start(_ format: FeedFormat) {
+        detectedFormat = format
+        switch format {
+        case .json: json = JSONRecordReader()
+        case .ndjson: ndjson = NDJSONReader()
+        case .csv, .auto: csv = CSVReader(delimiter: options.delimiter)
+        }
+    }
+
+    /// Passes decoded text to the reader, holding it back while the format is undecided.
+    private mutating func read(_ text: [UInt8], final: Bool) throws(FeedError) {
+        var text = text
+        if detectedFormat == nil {
+            let isFirstText = undetected.isEmpty
+            undetected.append(contentsOf: text)
+            // Past the first character, only a line break or the window's end can decide.
+            let mayDecide = final || isFirstText || undetected.count >= FormatDetector.window
+                || text.contains { $0 == 0x0A || $0 == 0x0D }
+            guard mayDecide, let format = FormatDetector.detect(undetected, final: final) else { return }
+            start(format)
+            text = undetected
+            undetected = []
+        }
+        if csv != nil {
+            for row in try csv?.consume(text) ?? [] { try handle(row) }
+        } else if json != nil {
+            for record in try json?.consume(text) ?? [] { try handle(record) }
+        } else {
+            for record in try ndjson?.consume(text) ?? [] { try handle(record) }
+        }
+    }
+
+    // MARK: Rows
+
+    private mutating func handle(_ row: CSVRow) throws(FeedError) {
+        if let normalizer {
+            tally(normalizer.normalize(line: row.line, cells: row.cells.map { Optional($0) }))
+            return
+        }
+        // Before the header: title rows and blank rows, searched for the header.
+        guard !row.isBlank else { return }
+        sawRow = true
+        rowsBeforeHeader += 1
+        if let found = try RowNormalizer.resolve(header: row.cells, options: options) {
+            normalizer = found
+            return
+        }
+        let missing = RowNormalizer.missingRequired(header: row.cells, kind: options.kind)
+        if bestCandidate == nil || missing.count < (bestCandidate?.missing.count ?? .max) {
+            bestCandidate = (row.line, missing)
+        }
+        if rowsBeforeHeader >= Self.headerSearchRows {
+            throw .missingColumns(bestCandidate?.missing ?? missing, line: bestCandidate?.line)
+        }
+    }
+
+    /// A JSON record's header is its own keys. The first record must hold every required column
+    /// (else the upload fails, as a CSV header would); a later record lacking one gets the missing
+    /// columns as nulls, so the normalizer rejects that row for its missing value.
+    private mutating func handle(_ record: JSONRecord) throws(FeedError) {
+        let isBlank = record.values.allSatisfy { ($0 ?? "").allSatisfy(\.isWhitespace) }
+        guard !isBlank else { return }
+        let isFirst = !sawRow
+        sawRow = true
+        let header: KeyedHeader
+        if let cached = headersByKeys[record.keys] {
+            header = cached
+        } else {
+            header = try resolve(keys: record.keys, isFirst: isFirst, index: record.index)
+            if headersByKeys.count >= Self.cachedKeyLists { headersByKeys.removeAll() }
+            headersByKeys[record.keys] = header
+        }
+        guard let normalizer = header.normalizer else {
+            let reason = FeedError.missingColumns(header.padding, line: nil).reason
+            tally(.rejected([Rejection(line: record.index, column: nil, value: nil, reason: reason)]))
+            return
+        }
+        let cells = record.values + Array(repeating: nil, count: header.padding.count)
+        tally(normalizer.normalize(line: record.index, cells: cells))
+    }
+
+    private func resolve(keys: [String], isFirst: Bool, index: Int) throws(FeedError) -> KeyedHeader {
+        if let found = try RowNormalizer.resolve(header: keys, options: options) {
+            return KeyedHeader(normalizer: found, padding: [])
+        }
+        let missing = RowNormalizer.missingRequired(header: keys, kind: options.kind)
+        if isFirst {
+            throw FeedError(FeedError.missingColumns(missing, line: nil).reason + " (record \(index))")
+        }
+        let padded = try RowNormalizer.resolve(header: keys + missing, options: options)
+        return KeyedHeader(normalizer: padded, padding: missing)
+    }
+
+    private mutating func tally(_ outcome: RowOutcome) {
+        switch outcome {
+        case .record(let record):
+            counts.rowsTotal += 1
+            output.records.append(record)
+        case .rejected(let rejections):
+            counts.rowsTotal += 1
+            counts.rowsRejected += 1
+            output.rejections += rejections
+        case .skippedTotal:
+            counts.rowsTotal += 1
+            counts.rowsSkipped += 1
+        case .blank:
+            break
+        }
+    }
+}
+
+/// How the records with one list of keys are normalised: the missing required columns
+/// (`padding`) are appended as nulls; `normalizer` nil means even that does not resolve.
+private struct KeyedHeader: Sendable {
+    var normalizer: RowNormalizer?
+    var padding: [String]
+}
+
+/// Reads a whole upload held in memory (tests, small files).
+public func ingestAll(
+    bytes: [UInt8], options: IngestOptions, encoding: FeedEncoding, format: FeedFormat
+) throws(FeedError) -> (IngestOutput, IngestCounts) {
+    var ingestor = FeedIngestor(options: options, encoding: encoding, format: format)
+    // withUnsafeBytes rethrows untyped errors, so the typed error travels out in a Result.
+    var output = try bytes.withUnsafeBytes { buffer in
+        Result { () throws(FeedError) in try ingestor.consume(buffer) }
+    }.get()
+    let rest = try ingestor.finish()
+    output.records += rest.records
+    output.rejections += rest.rejections
+    return (output, ingestor.counts)
+}

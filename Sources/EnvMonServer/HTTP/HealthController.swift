@@ -1,0 +1,78 @@
+import Logging
+import EnvMonStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import NIOCore
+
+/// `GET /healthz` (the process answers), `GET /readyz` (the database answers and its schema is
+/// current), `GET /metrics` (Prometheus text).
+struct HealthController {
+    let database: Database
+    let metrics: ServiceMetrics
+    let readinessTimeout: Duration
+
+    func addRoutes(to router: Router<APIContext>) {
+        router.get("healthz", use: health)
+        router.get("readyz", use: ready)
+        router.get("metrics", use: prometheus)
+    }
+
+    @Sendable func health(request: Request, context: APIContext) async throws -> Response {
+        JSONBody.raw(Array(#"{"status":"ok"}"#.utf8))
+    }
+
+    @Sendable func ready(request: Request, context: APIContext) async throws -> Response {
+        let database = self.database
+        let verdict: Result<Bool, any Error> = await Self.within(readinessTimeout) {
+            try await Migrator(database: database).isCurrent()
+        }
+        switch verdict {
+        case .success(true):
+            return JSONBody.raw(Array(#"{"status":"ready"}"#.utf8))
+        case .success(false):
+            throw APIError.unavailable("migrations_pending", "the database has pending migrations; run `envmon migrate`")
+        case .failure(let error):
+            context.logger.info("not ready", metadata: ["envmon.error": "\(Database.describe(error))"])
+            throw APIError.unavailable("database_unavailable",
+                                       "the database at \(database.address.displayLocation) does not answer")
+        }
+    }
+
+    @Sendable func prometheus(request: Request, context: APIContext) async throws -> Response {
+        // Database gauges are best effort: counters are still served when it is down.
+        let database = self.database
+        let timeout = readinessTimeout
+        let queue = await Self.within(timeout) { try await JobQueue(database: database).depth() }
+        let counts = await Self.within(timeout) { try await ServiceQueries(database: database).alertAndNotificationCounts() }
+        if case .success(let queue) = queue, case .success(let counts) = counts {
+            metrics.record(queue: queue, alerts: counts.alerts, failedNotifications: counts.failedNotifications)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
+    }
+
+    /// Runs `body`, giving up after `timeout` (a pool that cannot connect would wait longer).
+    static func within<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async -> Result<T, any Error> {
+        await withTaskGroup(of: Result<T, any Error>?.self) { group in
+            group.addTask {
+                do { return .success(try await body()) } catch { return .failure(error) }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let next = await group.next() {
+                if let next { return next }
+                return .failure(ReadinessTimeout())
+            }
+            return .failure(ReadinessTimeout())
+        }
+    }
+}
+
+struct ReadinessTimeout: Error, CustomStringConvertible {
+    var description: String { "no answer in time" }
+}

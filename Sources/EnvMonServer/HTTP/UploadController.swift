@@ -1,0 +1,231 @@
+import EnvMonDomain
+import EnvMonStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+
+/// `POST /v1/uploads`, `GET /v1/uploads/{id}`, `GET /v1/uploads/{id}/rejections`.
+struct UploadController {
+    let database: Database
+    let configuration: ServerConfiguration
+    let metrics: ServiceMetrics
+
+    func addUploadRoutes(to group: RouterGroup<APIContext>) {
+        group.post("uploads", use: upload)
+    }
+
+    func addReadRoutes(to group: RouterGroup<APIContext>) {
+        group.get("uploads/{id}", use: show)
+        group.get("uploads/{id}/rejections", use: rejections)
+    }
+
+    /// The answer to an accepted upload.
+    struct Accepted: Encodable {
+        var id: Int64
+        var status: String
+        var sha256: String
+        var duplicateOf: Int64?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(status, forKey: .status)
+            try container.encode(sha256, forKey: .sha256)
+            try container.encode(duplicateOf, forKey: .duplicateOf)  // null when queued
+        }
+
+        enum CodingKeys: String, CodingKey { case id, status, sha256, duplicateOf }
+    }
+
+    /// Archives the body with a queued job in one transaction, then answers 202.
+    @Sendable func upload(request: Request, context: APIContext) async throws -> Response {
+        let token = try context.requireToken()
+        var ingest = try Self.ingestRequest(request.uri.queryParameters, uploader: token.name)
+        ingest.source = "http"
+        let header = request.headers[.contentType] ?? ""
+        let (mediaType, parameters) = UploadMediaType.parse(header)
+        guard mediaType == UploadMediaType.multipart || UploadMediaType.formats[mediaType] != nil else {
+            throw APIError(.unsupportedMediaType, error: "unsupported_media_type",
+                           detail: "Content-Type '\(header.isEmpty ? "(none)" : header)' is not accepted; send one of \(UploadMediaType.allowed.joined(separator: ", "))")
+        }
+        let limit = configuration.maxUploadBytes
+        if let length = request.headers[.contentLength].flatMap({ Int64($0) }), length > limit {
+            throw APIError.tooLarge(limit: limit)
+        }
+        let receiver = UploadReceiver(directory: configuration.temporaryDirectory, limit: limit)
+        let file = try await receiver.receive(
+            request.body, mediaType: mediaType,
+            boundary: mediaType == UploadMediaType.multipart ? (parameters["boundary"] ?? "") : nil)
+        defer { try? FileManager.default.removeItem(at: file.url) }
+        if ingest.format == .auto, let type = file.mediaType, let implied = UploadMediaType.formats[type] {
+            ingest.format = implied
+        }
+        ingest.fileName = file.fileName ?? request.uri.queryParameters["file_name"].map(String.init)
+        let encoding = ingest.encoding == .auto ? file.detectedEncoding : ingest.encoding
+        let stored = try await UploadArchive(database: database).store(
+            .init(kind: ingest.kind, fileName: ingest.fileName, uploader: ingest.uploader, source: "http",
+                  format: ingest.format, encoding: encoding.rawValue, sha256: file.sha256, size: file.size,
+                  options: ingest.storedOptions),
+            file: file.url, queue: true)
+        var logger = context.logger
+        logger[metadataKey: "envmon.upload.id"] = "\(stored.id)"
+        let accepted: Accepted
+        switch stored {
+        case .original(let id):
+            accepted = Accepted(id: id, status: "queued", sha256: file.sha256, duplicateOf: nil)
+        case .duplicate(let id, let original):
+            accepted = Accepted(id: id, status: "duplicate", sha256: file.sha256, duplicateOf: original)
+        }
+        metrics.upload(status: accepted.status, source: "http")
+        logger.info("upload accepted", metadata: [
+            "envmon.upload.status": "\(accepted.status)", "envmon.upload.bytes": "\(file.size)",
+            "envmon.upload.kind": "\(ingest.kind.rawValue)",
+        ])
+        return try JSONBody.response(accepted, status: .accepted, headers: [.location: "/v1/uploads/\(accepted.id)"])
+    }
+
+    /// The query string of `POST /v1/uploads` as an ingest request; 422 for unknown values.
+    static func ingestRequest(_ query: Parameters, uploader: String) throws -> IngestRequest {
+        guard let rawKind = query["kind"], !rawKind.isEmpty else {
+            throw APIError.unprocessable("missing_kind", "name the feed kind: ?kind= one of \(FeedKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let kind = FeedKind(rawValue: String(rawKind)) else {
+            throw APIError.notAllowed("kind", rawKind, allowed: FeedKind.allCases.map(\.rawValue))
+        }
+        var request = IngestRequest(kind: kind, uploader: uploader)
+        if let raw = query["format"] {
+            guard let format = FeedFormat(rawValue: String(raw)) else {
+                throw APIError.notAllowed("format", raw, allowed: FeedFormat.allCases.map(\.rawValue))
+            }
+            request.format = format
+        }
+        if let raw = query["encoding"] {
+            guard let encoding = FeedEncoding(rawValue: raw.lowercased()) else {
+                throw APIError.notAllowed("encoding", raw, allowed: FeedEncoding.allCases.map(\.rawValue))
+            }
+            request.encoding = encoding
+        }
+        if let raw = query["time_zone"] {
+            guard let zone = TimeZone(identifier: String(raw)) else {
+                throw APIError.unprocessable("unknown_time_zone", "unknown time zone '\(raw)'; use an IANA name such as Asia/Shanghai")
+            }
+            request.timeZone = zone
+        }
+        if let raw = query["year"] {
+            guard let year = Int(raw), (1900...2200).contains(year) else {
+                throw APIError.unprocessable("bad_year", "year '\(raw)' is not a year between 1900 and 2200")
+            }
+            request.year = year
+        }
+        if let raw = query["delimiter"] {
+            switch raw {
+            case ",": request.delimiter = UInt8(ascii: ",")
+            case ";": request.delimiter = UInt8(ascii: ";")
+            case "tab", "\t": request.delimiter = UInt8(ascii: "\t")
+            default: throw APIError.notAllowed("delimiter", raw, allowed: [",", ";", "tab"])
+            }
+        }
+        if let raw = query["max_rejected_share"] {
+            guard let share = Double(raw), (0...1).contains(share) else {
+                throw APIError.unprocessable("bad_max_rejected_share", "max_rejected_share '\(raw)' must be a number from 0 to 1")
+            }
+            request.maxRejectedShare = share
+        }
+        return request
+    }
+
+    @Sendable func show(request: Request, context: APIContext) async throws -> Response {
+        let id = try Self.uploadID(context)
+        guard let upload = try await UploadQueries(database: database).upload(id: id) else {
+            throw APIError.notFound("no upload with id \(id)")
+        }
+        return try JSONBody.response(upload)
+    }
+
+    struct RejectionPage: Encodable {
+        var uploadId: Int64
+        var total: Int
+        var limit: Int
+        var offset: Int
+        var rejections: [RejectionRecord]
+    }
+
+    /// JSON pages (`?limit=&offset=`), or `?format=csv`: every rejection as a spreadsheet, with a
+    /// UTF-8 BOM so that Excel shows Chinese, streamed in pages.
+    @Sendable func rejections(request: Request, context: APIContext) async throws -> Response {
+        let id = try Self.uploadID(context)
+        let queries = UploadQueries(database: database)
+        guard try await queries.upload(id: id) != nil else { throw APIError.notFound("no upload with id \(id)") }
+        let query = request.uri.queryParameters
+        switch query["format"].map(String.init) ?? "json" {
+        case "json":
+            let (limit, offset) = try Paging.read(query, defaultLimit: 100, maximum: 10_000)
+            let rows = try await queries.rejections(uploadID: id, limit: limit, offset: offset)
+            let total = try await ServiceQueries(database: database).rejectionCount(uploadID: id)
+            return try JSONBody.response(RejectionPage(uploadId: id, total: total, limit: limit, offset: offset, rejections: rows))
+        case "csv":
+            let body = ResponseBody { writer in
+                try await writer.write(ByteBuffer(bytes: [0xEF, 0xBB, 0xBF] + Array("line,column,value,reason\r\n".utf8)))
+                var offset = 0
+                let page = 5_000
+                while true {
+                    let rows = try await queries.rejections(uploadID: id, limit: page, offset: offset)
+                    var buffer = ByteBuffer()
+                    for row in rows {
+                        buffer.writeString([String(row.line), CSVField.quote(row.column ?? ""), CSVField.quote(row.value ?? ""),
+                                            CSVField.quote(row.reason)].joined(separator: ",") + "\r\n")
+                    }
+                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
+                    if rows.count < page { break }
+                    offset += page
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: [
+                .contentType: "text/csv; charset=utf-8",
+                .contentDisposition: "attachment; filename=\"upload-\(id)-rejections.csv\"",
+            ], body: body)
+        case let other:
+            throw APIError.notAllowed("format", other, allowed: ["json", "csv"])
+        }
+    }
+
+    static func uploadID(_ context: APIContext) throws -> Int64 {
+        guard let id = context.parameters.get("id", as: Int64.self), id > 0 else {
+            throw APIError.notFound("upload ids are positive whole numbers")
+        }
+        return id
+    }
+}
+
+/// `?limit=&offset=` with bounds.
+enum Paging {
+    static func read(_ query: Parameters, defaultLimit: Int, maximum: Int) throws -> (limit: Int, offset: Int) {
+        var limit = defaultLimit
+        var offset = 0
+        if let raw = query["limit"] {
+            guard let value = Int(raw), (1...maximum).contains(value) else {
+                throw APIError.unprocessable("bad_limit", "limit '\(raw)' must be a whole number from 1 to \(maximum)")
+            }
+            limit = value
+        }
+        if let raw = query["offset"] {
+            guard let value = Int(raw), value >= 0, value <= 100_000_000 else {
+                throw APIError.unprocessable("bad_offset", "offset '\(raw)' must be a whole number, 0 or more")
+            }
+            offset = value
+        }
+        return (limit, offset)
+    }
+}
+
+/// RFC 4180 quoting, as Excel reads it.
+enum CSVField {
+    static func quote(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

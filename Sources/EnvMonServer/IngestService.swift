@@ -1,0 +1,196 @@
+import Crypto
+public import EnvMonDomain
+import EnvMonIngest
+public import EnvMonStore
+public import Foundation
+import Logging
+
+/// How one file is to be ingested.
+public struct IngestRequest: Sendable {
+    public var kind: FeedKind
+    public var format: FeedFormat = .auto
+    public var encoding: FeedEncoding = .auto
+    public var uploader: String
+    public var fileName: String?
+    public var source: String = "cli"
+    public var timeZone: TimeZone = FeedDefaults.timeZone
+    public var year: Int?
+    public var delimiter: UInt8?
+    /// Uploads whose rejected share exceeds this fail as a whole (FEEDS.md default 50%).
+    public var maxRejectedShare: Double = 0.5
+    public var now: Date?
+
+    public init(kind: FeedKind, uploader: String, fileName: String? = nil) {
+        self.kind = kind
+        self.uploader = uploader
+        self.fileName = fileName
+    }
+
+    /// What is stored with the upload so that a queued job parses it the same way.
+    var storedOptions: [String: String] {
+        var options = ["time_zone": timeZone.identifier, "max_rejected_share": String(maxRejectedShare),
+                       "encoding": encoding.rawValue]
+        if let year { options["year"] = String(year) }
+        if let delimiter { options["delimiter"] = String(UnicodeScalar(delimiter)) }
+        return options
+    }
+}
+
+/// Defaults shared by the CLI and the service.
+public enum FeedDefaults {
+    public static var timeZone: TimeZone { TimeZone(identifier: "Asia/Shanghai") ?? .gmt }
+}
+
+/// The answer for one ingested file (`envmon ingest --json`, `POST /v1/uploads`).
+public struct IngestReport: Sendable, Codable, Equatable {
+    public var id: Int64?
+    public var file: String?
+    public var kind: String
+    public var sha256: String?
+    public var status: String
+    public var rowsTotal: Int
+    public var rowsLoaded: Int
+    public var rowsUnchanged: Int
+    public var rowsRejected: Int
+    public var rowsSkipped: Int
+    public var rowsSuperseded: Int
+    public var duplicateOf: Int64?
+    public var error: String?
+
+    /// A file that could not be opened: nothing was stored.
+    public static func unreadable(file: String, kind: FeedKind) -> IngestReport {
+        IngestReport(id: nil, file: file, kind: kind, sha256: nil,
+                     outcome: LoadOutcome(status: .failed, error: "cannot read \(file): no such file or no permission"))
+    }
+
+    init(id: Int64?, file: String?, kind: FeedKind, sha256: String?, outcome: LoadOutcome, duplicateOf: Int64? = nil) {
+        self.id = id
+        self.file = file
+        self.kind = kind.rawValue
+        self.sha256 = sha256
+        self.status = duplicateOf == nil ? outcome.status.rawValue : "duplicate"
+        self.rowsTotal = outcome.rowsTotal
+        self.rowsLoaded = outcome.rowsLoaded
+        self.rowsUnchanged = outcome.rowsUnchanged
+        self.rowsRejected = outcome.rowsRejected
+        self.rowsSkipped = outcome.rowsSkipped
+        self.rowsSuperseded = outcome.rowsSuperseded
+        self.duplicateOf = duplicateOf
+        self.error = outcome.error
+    }
+}
+
+/// Ingests files: one streaming pass computes SHA-256 and checks the encoding, the bytes are
+/// archived (or recognised as a duplicate before any parsing), then a second streaming pass
+/// parses, validates and loads them in one transaction.
+public struct IngestService: Sendable {
+    static let readSize = 1 << 20
+
+    public let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    /// Fingerprint and encoding of a file, from one pass over its bytes.
+    struct Survey {
+        var sha256: String
+        var size: Int64
+        var detected: FeedEncoding
+        var isSpreadsheet: Bool
+    }
+
+    static func survey(_ file: URL) throws -> Survey {
+        let handle = try FileHandle(forReadingFrom: file)
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        var sniffer = EncodingSniffer()
+        var size: Int64 = 0
+        while let data = try handle.read(upToCount: readSize), !data.isEmpty {
+            hasher.update(data: data)
+            data.withUnsafeBytes { sniffer.consume($0) }
+            size += Int64(data.count)
+        }
+        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return Survey(sha256: digest, size: size, detected: sniffer.finish(), isSpreadsheet: sniffer.isSpreadsheet)
+    }
+
+    /// Archives and loads one file; `progress` hears (bytes parsed, file size) as it goes.
+    public func ingest(
+        file: URL, request: IngestRequest, progress: (@Sendable (Int64, Int64) -> Void)? = nil
+    ) async throws -> IngestReport {
+        let name = request.fileName ?? file.lastPathComponent
+        let survey: Survey
+        do {
+            survey = try Self.survey(file)
+        } catch {
+            throw IngestFileError(file: name, reason: "cannot read: \(error.localizedDescription)")
+        }
+        let encoding = request.encoding == .auto ? survey.detected : request.encoding
+        let archive = UploadArchive(database: database)
+        let stored = try await archive.store(
+            .init(kind: request.kind, fileName: name, uploader: request.uploader, source: request.source,
+                  format: request.format, encoding: encoding.rawValue, sha256: survey.sha256, size: survey.size,
+                  options: request.storedOptions),
+            file: file)
+        var logger = database.logger
+        logger[metadataKey: "envmon.upload.id"] = "\(stored.id)"
+        switch stored {
+        case .duplicate(let id, let original):
+            logger.info("duplicate upload", metadata: ["envmon.upload.duplicate_of": "\(original)"])
+            return IngestReport(id: id, file: name, kind: request.kind, sha256: survey.sha256,
+                                outcome: LoadOutcome(status: .duplicate), duplicateOf: original)
+        case .original(let id):
+            let outcome = try await load(uploadID: id, request: request, encoding: encoding,
+                                         isSpreadsheet: survey.isSpreadsheet, fileName: name) { consume in
+                let handle = try FileHandle(forReadingFrom: file)
+                defer { try? handle.close() }
+                var done: Int64 = 0
+                while let data = try handle.read(upToCount: Self.readSize), !data.isEmpty {
+                    try await consume(data)
+                    done += Int64(data.count)
+                    progress?(done, survey.size)
+                }
+            }
+            logger.info("upload processed", metadata: [
+                "envmon.upload.status": "\(outcome.status.rawValue)", "envmon.upload.rows_loaded": "\(outcome.rowsLoaded)",
+            ])
+            return IngestReport(id: id, file: name, kind: request.kind, sha256: survey.sha256, outcome: outcome)
+        }
+    }
+
+    /// Parses and loads an archived upload whose bytes `readBytes` delivers in order.
+    func load(
+        uploadID: Int64, request: IngestRequest, encoding: FeedEncoding, isSpreadsheet: Bool, fileName: String,
+        readBytes: (_ consume: (Data) async throws -> Void) async throws -> Void
+    ) async throws -> LoadOutcome {
+        let loader = FactLoader(database: database)
+        return try await loader.load(uploadID: uploadID, kind: request.kind, maxRejectedShare: request.maxRejectedShare) { sink in
+            if isSpreadsheet {
+                throw FeedError("\(fileName) is an Excel workbook (.xlsx/.xls), not CSV or JSON; in Excel choose File → Save As → \"CSV UTF-8 (Comma delimited)\" and upload the .csv")
+            }
+            var options = IngestOptions(kind: request.kind, timeZone: request.timeZone, year: request.year,
+                                        now: request.now ?? Date(), delimiter: request.delimiter)
+            options.delimiter = request.delimiter
+            var ingestor = FeedIngestor(options: options, encoding: encoding, format: request.format)
+            try await readBytes { data in
+                let output = try data.withUnsafeBytes { try ingestor.consume($0) }
+                try await sink.write(output.records)
+                try await sink.write(output.rejections)
+            }
+            let last = try ingestor.finish()
+            try await sink.write(last.records)
+            try await sink.write(last.rejections)
+            let counts = ingestor.counts
+            return IngestTally(rowsTotal: counts.rowsTotal, rowsRejected: counts.rowsRejected,
+                               rowsSkipped: counts.rowsSkipped, format: ingestor.detectedFormat)
+        }
+    }
+}
+
+/// A file that could not even be read.
+public struct IngestFileError: Error, Sendable, CustomStringConvertible {
+    public let file: String
+    public let reason: String
+    public var description: String { "\(file): \(reason)" }
+}

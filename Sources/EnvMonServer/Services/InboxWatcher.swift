@@ -1,0 +1,152 @@
+import EnvMonDomain
+import EnvMonIngest
+public import EnvMonStore
+public import Foundation
+public import Logging
+public import ServiceLifecycle
+
+/// Ingests files dropped into `DIR/<kind>/`.
+///
+/// A file is taken when its size is the same on two scans in a row; names starting with `.` or
+/// ending `.part` or `.tmp` are never taken, so a writer may copy to `name.part` and rename
+/// when done. A taken file is archived with a queued job (uploader `inbox`), the workers load
+/// it, and it is moved to `DIR/<kind>/done/` — or to `DIR/<kind>/failed/` with
+/// `<name>.error.txt` saying why. After a restart a file still in the inbox is recognised as a
+/// duplicate of its archived upload and waits for that upload's outcome.
+public struct InboxWatcher: Service {
+    public let directory: URL
+    public let interval: Duration
+    let database: Database
+    let metrics: ServiceMetrics
+    let logger: Logger
+
+    public init(directory: URL, interval: Duration = .seconds(1), database: Database, metrics: ServiceMetrics, logger: Logger) {
+        self.directory = directory
+        self.interval = interval
+        self.database = database
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Whether a file name is one the inbox takes.
+    public static func isCandidate(_ name: String) -> Bool {
+        !name.hasPrefix(".") && !name.hasSuffix(".part") && !name.hasSuffix(".tmp") && !name.hasSuffix(".error.txt")
+    }
+
+    public func run() async throws {
+        let fm = FileManager.default
+        for kind in FeedKind.allCases {
+            for sub in ["", "done", "failed"] {
+                try? fm.createDirectory(at: folder(kind).appendingPathComponent(sub), withIntermediateDirectories: true)
+            }
+        }
+        var state = ScanState()
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await scan(&state)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+
+    func folder(_ kind: FeedKind) -> URL { directory.appendingPathComponent(kind.rawValue, isDirectory: true) }
+
+    /// Sizes seen on the previous scan, and files archived whose outcome is awaited.
+    struct ScanState {
+        var sizes: [String: Int64] = [:]
+        var awaiting: [String: (kind: FeedKind, uploadID: Int64)] = [:]
+    }
+
+    func scan(_ state: inout ScanState) async {
+        var seen: [String: Int64] = [:]
+        for kind in FeedKind.allCases {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder(kind).path)) ?? []
+            for name in names.sorted() where Self.isCandidate(name) {
+                let url = folder(kind).appendingPathComponent(name)
+                guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
+                      attributes[.type] as? FileAttributeType == .typeRegular,
+                      let size = (attributes[.size] as? NSNumber)?.int64Value else { continue }
+                let key = url.path
+                seen[key] = size
+                guard state.awaiting[key] == nil, state.sizes[key] == size else { continue }
+                if let uploadID = await archive(url, name: name, kind: kind) {
+                    state.awaiting[key] = (kind, uploadID)
+                }
+            }
+        }
+        state.sizes = seen
+        for (path, entry) in state.awaiting {
+            guard let outcome = await finalOutcome(entry.uploadID) else { continue }
+            state.awaiting[path] = nil
+            move(URL(fileURLWithPath: path), kind: entry.kind, uploadID: entry.uploadID, outcome: outcome)
+        }
+    }
+
+    /// Archives a stable file with a queued job; returns the upload whose outcome decides where
+    /// the file goes (a duplicate's original).
+    private func archive(_ url: URL, name: String, kind: FeedKind) async -> Int64? {
+        var logger = self.logger
+        logger[metadataKey: "envmon.inbox.file"] = "\(url.path)"
+        do {
+            let survey = try IngestService.survey(url)
+            var request = IngestRequest(kind: kind, uploader: "inbox", fileName: name)
+            request.source = "inbox"
+            let encoding = survey.detected
+            let stored = try await UploadArchive(database: database).store(
+                .init(kind: kind, fileName: name, uploader: "inbox", source: "inbox", format: request.format,
+                      encoding: encoding.rawValue, sha256: survey.sha256, size: survey.size, options: request.storedOptions),
+                file: url, queue: true)
+            logger[metadataKey: "envmon.upload.id"] = "\(stored.id)"
+            switch stored {
+            case .original(let id):
+                metrics.upload(status: "queued", source: "inbox")
+                logger.info("inbox file queued")
+                return id
+            case .duplicate(_, let original):
+                metrics.upload(status: "duplicate", source: "inbox")
+                logger.info("inbox file is a duplicate", metadata: ["envmon.upload.duplicate_of": "\(original)"])
+                return original
+            }
+        } catch {
+            // The database may be away: the file stays and is tried on a later scan.
+            logger.info("inbox file not archived", metadata: ["envmon.error": "\(Database.describe(error))"])
+            return nil
+        }
+    }
+
+    /// The upload's outcome once it has one: nil while queued or loading.
+    private func finalOutcome(_ uploadID: Int64) async -> UploadRecord? {
+        guard let upload = try? await UploadQueries(database: database).upload(id: uploadID) else { return nil }
+        return ["loaded", "failed", "reverted"].contains(upload.status) ? upload : nil
+    }
+
+    private func move(_ file: URL, kind: FeedKind, uploadID: Int64, outcome: UploadRecord) {
+        let failed = outcome.status == "failed"
+        let target = folder(kind).appendingPathComponent(failed ? "failed" : "done", isDirectory: true)
+        let destination = Self.freeName(for: file.lastPathComponent, in: target)
+        var logger = self.logger
+        logger[metadataKey: "envmon.upload.id"] = "\(uploadID)"
+        do {
+            try FileManager.default.moveItem(at: file, to: destination)
+            if failed {
+                let text = "upload \(uploadID) of \(file.lastPathComponent) failed: \(outcome.error ?? "unknown reason")\n"
+                    + "details: envmon uploads show \(uploadID) --rejections\n"
+                try Data(text.utf8).write(to: destination.appendingPathExtension("error.txt"))
+            }
+            logger.info("inbox file moved", metadata: ["envmon.inbox.to": "\(destination.path)"])
+        } catch {
+            logger.warning("cannot move inbox file", metadata: ["envmon.error": "\(error.localizedDescription)"])
+        }
+    }
+
+    /// `name`, or `stem-1.ext`, `stem-2.ext`… when a file of that name is already there.
+    static func freeName(for name: String, in folder: URL) -> URL {
+        let stem = (name as NSString).deletingPathExtension
+        let ext = (name as NSString).pathExtension
+        var candidate = folder.appendingPathComponent(name)
+        var counter = 1
+        while FileManager.default.fileExists(atPath: candidate.path) {
+            candidate = folder.appendingPathComponent(ext.isEmpty ? "\(stem)-\(counter)" : "\(stem)-\(counter).\(ext)")
+            counter += 1
+        }
+        return candidate
+    }
+}

@@ -1,0 +1,251 @@
+public import EnvMonDomain
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Streams an upload's normalised rows into the database: COPY into a staging table, then a
+/// set-based upsert into the kind's fact table with history, the site registry, the emissions
+/// daily aggregates, the rejections and the upload's outcome — all in ONE transaction, so a
+/// crash or a cancel at any point leaves no partial upload.
+public struct FactLoader: Sendable {
+    public let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    /// Loads archived upload `uploadID`. `produce` parses the file and writes its rows and
+    /// rejections to the sink (inside the transaction); it returns the parser's tallies. A
+    /// thrown error fails the whole upload with the error's description as the reason.
+    public func load(
+        uploadID: Int64, kind: FeedKind, maxRejectedShare: Double,
+        produce: (LoadSink) async throws -> IngestTally
+    ) async throws -> LoadOutcome {
+        let logger = database.logger
+        let table = FactTable.forKind(kind)
+        try await database.client.query(
+            "UPDATE envmon.upload SET status = 'processing' WHERE id = \(uploadID)", logger: logger)
+        do {
+            return try await database.client.withConnection { connection in
+                try await connection.withTransaction(logger: logger) { tx in
+                    try await tx.query(PostgresQuery(unsafeSQL: table.createStage), logger: logger)
+                    try await tx.query("""
+                        CREATE TEMP TABLE stage_rejection (line integer, column_name text, raw_value text, reason text)
+                        ON COMMIT DROP
+                        """, logger: logger)
+                    let sink = LoadSink(connection: tx, uploadID: uploadID, kind: kind, logger: logger)
+                    let tally = try await produce(sink)
+                    try await tx.query(PostgresQuery(unsafeSQL: """
+                        INSERT INTO envmon.upload_rejection (upload_id, line, column_name, raw_value, reason)
+                        SELECT $1, line, column_name, raw_value, reason FROM stage_rejection
+                        """, binds: Self.binds(uploadID)), logger: logger)
+                    var repeated = 0
+                    for try await count in try await tx.query(
+                        PostgresQuery(unsafeSQL: table.rejectRepeatedKeys, binds: Self.binds(uploadID)),
+                        logger: logger
+                    ).decode(Int.self) { repeated = count }
+
+                    var outcome = LoadOutcome(status: .loaded, rowsTotal: tally.rowsTotal, rowsRejected: tally.rowsRejected + repeated,
+                                              rowsSkipped: tally.rowsSkipped)
+                    outcome.format = tally.format
+                    let share = outcome.rowsTotal == 0 ? 0 : Double(outcome.rowsRejected) / Double(outcome.rowsTotal)
+                    if share > maxRejectedShare {
+                        outcome.status = .failed
+                        outcome.error = String(
+                            format: "%d of %d rows rejected (%.1f%%), over the limit of %.0f%%; nothing was loaded",
+                            outcome.rowsRejected, outcome.rowsTotal, share * 100, maxRejectedShare * 100)
+                    } else {
+                        let merged = try await merge(table: table, uploadID: uploadID, on: tx)
+                        outcome.rowsLoaded = merged.loaded
+                        outcome.rowsSuperseded = merged.superseded
+                        outcome.rowsUnchanged = outcome.rowsTotal - outcome.rowsLoaded - outcome.rowsRejected - outcome.rowsSkipped
+                        try await SiteRegistry.register(kind: kind, uploadID: uploadID, on: tx, logger: logger)
+                    }
+                    try await Self.record(outcome, uploadID: uploadID, on: tx, logger: logger)
+                    return outcome
+                }
+            }
+        } catch where Database.unwrap(error) is CancellationError {
+            throw CancellationError()
+        } catch {
+            // The transaction rolled back: nothing of this upload is in the fact tables.
+            let reason = Self.reason(for: error)
+            let outcome = LoadOutcome(status: .failed, error: reason)
+            try await database.client.withConnection { connection in
+                try await Self.record(outcome, uploadID: uploadID, on: connection, logger: logger)
+            }
+            return outcome
+        }
+    }
+
+    static func reason(for error: any Error) -> String {
+        let error = Database.unwrap(error)
+        if error is PSQLError { return "database error while loading: \(Database.describe(error))" }
+        return "\(error)"
+    }
+
+    static func binds(_ uploadID: Int64) -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(uploadID)
+        return binds
+    }
+
+    static func record(_ outcome: LoadOutcome, uploadID: Int64, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("""
+            UPDATE envmon.upload SET status = \(outcome.status.rawValue), rows_total = \(outcome.rowsTotal),
+                rows_loaded = \(outcome.rowsLoaded), rows_unchanged = \(outcome.rowsUnchanged),
+                rows_rejected = \(outcome.rowsRejected), rows_skipped = \(outcome.rowsSkipped),
+                rows_superseded = \(outcome.rowsSuperseded), error = \(outcome.error),
+                format = coalesce(\(outcome.format?.rawValue), format), finished_at = now()
+            WHERE id = \(uploadID)
+            """, logger: logger)
+    }
+
+    /// Upserts the staged rows; returns rows inserted or changed, and of those the changed.
+    private func merge(table: FactTable, uploadID: Int64, on tx: PostgresConnection) async throws -> (loaded: Int, superseded: Int) {
+        table.kind == .emissions
+            ? try await mergeEmissions(uploadID: uploadID, on: tx)
+            : try await mergePeriodic(table: table, uploadID: uploadID, on: tx)
+    }
+
+    private func mergePeriodic(table: FactTable, uploadID: Int64, on tx: PostgresConnection) async throws -> (loaded: Int, superseded: Int) {
+        let keys = table.keyColumns
+        let values = table.valueColumns
+        let join = keys.map { "t.\($0) = s.\($0)" }.joined(separator: " AND ")
+        let changed = "(\(values.map { "t.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(values.map { "s.\($0)" }.joined(separator: ", ")))"
+        let superseded = try await count(PostgresQuery(unsafeSQL: """
+            INSERT INTO envmon.fact_history (kind, natural_key, row_data, upload_id, superseded_by)
+            SELECT '\(table.kind.rawValue)', \(table.naturalKeyJSON), to_jsonb(t), t.upload_id, $1
+            FROM \(table.table) t JOIN stage s ON \(join)
+            WHERE \(changed)
+            RETURNING 1
+            """, binds: Self.binds(uploadID)), on: tx)
+        let columns = keys + values
+        let insertColumns = (columns + ["upload_id", "line", "extra"]).joined(separator: ", ")
+        let selectColumns = (columns.map { "s.\($0)" } + ["$1", "s.line", "s.extra"]).joined(separator: ", ")
+        let updates = (values + ["upload_id", "line", "extra"]).map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
+        let distinct = "(\(values.map { "\(table.table).\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(values.map { "EXCLUDED.\($0)" }.joined(separator: ", ")))"
+        let loaded = try await count(PostgresQuery(unsafeSQL: """
+            INSERT INTO \(table.table) (\(insertColumns))
+            SELECT \(selectColumns) FROM stage s
+            ON CONFLICT (\(keys.joined(separator: ", "))) DO UPDATE SET \(updates) WHERE \(distinct)
+            RETURNING 1
+            """, binds: Self.binds(uploadID)), on: tx)
+        return (loaded, superseded)
+    }
+
+    private func mergeEmissions(uploadID: Int64, on tx: PostgresConnection) async throws -> (loaded: Int, superseded: Int) {
+        let logger = database.logger
+        let binds = Self.binds(uploadID)
+        try await tx.query("""
+            INSERT INTO envmon.emission_series (enterprise_id, outlet_id, pollutant)
+            SELECT DISTINCT enterprise_id, outlet_id, pollutant FROM stage
+            ON CONFLICT (enterprise_id, outlet_id, pollutant) DO NOTHING
+            """, logger: logger)
+        try await tx.query("""
+            SELECT envmon.ensure_emission_partition(month)
+            FROM (SELECT DISTINCT date_trunc('month', measured_at AT TIME ZONE 'UTC')::date AS month FROM stage) m
+            """, logger: logger)
+        try await tx.query("""
+            CREATE TEMP TABLE stage_keyed ON COMMIT DROP AS
+            SELECT es.series_id, s.* FROM stage s
+            JOIN envmon.emission_series es USING (enterprise_id, outlet_id, pollutant)
+            """, logger: logger)
+        let values = FactTable.forKind(.emissions).valueColumns
+        let changed = "(\(values.map { "r.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(values.map { "s.\($0)" }.joined(separator: ", ")))"
+        let superseded = try await count(PostgresQuery(unsafeSQL: """
+            INSERT INTO envmon.emission_reading_history
+                (series_id, measured_at, \(values.joined(separator: ", ")), upload_id, line, extra, superseded_by)
+            SELECT r.series_id, r.measured_at, \(values.map { "r.\($0)" }.joined(separator: ", ")), r.upload_id, r.line, r.extra, $1
+            FROM envmon.emission_reading r JOIN stage_keyed s USING (series_id, measured_at)
+            WHERE \(changed)
+            RETURNING 1
+            """, binds: binds), on: tx)
+        let updates = (values + ["upload_id", "line", "extra"]).map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
+        let distinct = "(\(values.map { "emission_reading.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(values.map { "EXCLUDED.\($0)" }.joined(separator: ", ")))"
+        let loaded = try await count(PostgresQuery(unsafeSQL: """
+            INSERT INTO envmon.emission_reading (series_id, measured_at, \(values.joined(separator: ", ")), upload_id, line, extra)
+            SELECT series_id, measured_at, \(values.joined(separator: ", ")), $1, line, extra FROM stage_keyed
+            ON CONFLICT (series_id, measured_at) DO UPDATE SET \(updates) WHERE \(distinct)
+            RETURNING 1
+            """, binds: binds), on: tx)
+        try await tx.query("""
+            CREATE TEMP TABLE affected_day ON COMMIT DROP AS
+            SELECT DISTINCT series_id, (measured_at AT TIME ZONE envmon.feed_time_zone())::date AS day FROM stage_keyed
+            """, logger: logger)
+        try await DailyAggregates.refresh(on: tx, logger: logger)
+        return (loaded, superseded)
+    }
+
+    /// Runs a data-changing statement with `RETURNING 1` and counts the rows it touched.
+    private func count(_ query: PostgresQuery, on tx: PostgresConnection) async throws -> Int {
+        var wrapped = query
+        wrapped.sql = "WITH touched AS (\(query.sql)) SELECT count(*)::integer FROM touched"
+        var result = 0
+        for try await n in try await tx.query(wrapped, logger: database.logger).decode(Int.self) { result = n }
+        return result
+    }
+}
+
+/// Recomputes `envmon.emission_daily` for the (series, local day) pairs in the temp table
+/// `affected_day`: valid readings are those flagged N or not flagged, with a value; the
+/// strictest limits of the day apply.
+enum DailyAggregates {
+    static func refresh(on tx: PostgresConnection, logger: Logger) async throws {
+        try await tx.query("""
+            DELETE FROM envmon.emission_daily d USING affected_day a
+            WHERE d.series_id = a.series_id AND d.day = a.day
+            """, logger: logger)
+        try await tx.query("""
+            INSERT INTO envmon.emission_daily (series_id, day, valid_count, flagged_count, value_sum, limit_min, limit_max)
+            SELECT r.series_id, a.day,
+                   count(*) FILTER (WHERE coalesce(r.flag, 'N') = 'N' AND r.value IS NOT NULL),
+                   count(*) FILTER (WHERE coalesce(r.flag, 'N') <> 'N'),
+                   sum(r.value) FILTER (WHERE coalesce(r.flag, 'N') = 'N'),
+                   max(r.limit_min), min(r.limit_max)
+            FROM affected_day a
+            JOIN envmon.emission_reading r
+              ON r.series_id = a.series_id
+             AND r.measured_at >= (a.day::timestamp AT TIME ZONE envmon.feed_time_zone())
+             AND r.measured_at < ((a.day + 1)::timestamp AT TIME ZONE envmon.feed_time_zone())
+            GROUP BY r.series_id, a.day
+            """, logger: logger)
+    }
+}
+
+/// What the parser counted while producing rows.
+public struct IngestTally: Sendable, Equatable {
+    public var rowsTotal: Int
+    public var rowsRejected: Int
+    public var rowsSkipped: Int
+    public var format: FeedFormat?
+
+    public init(rowsTotal: Int, rowsRejected: Int, rowsSkipped: Int, format: FeedFormat? = nil) {
+        self.rowsTotal = rowsTotal
+        self.rowsRejected = rowsRejected
+        self.rowsSkipped = rowsSkipped
+        self.format = format
+    }
+}
+
+/// The result of loading one upload.
+public struct LoadOutcome: Sendable, Equatable, Codable {
+    public enum Status: String, Sendable, Codable { case loaded, failed, duplicate }
+    public var status: Status
+    public var rowsTotal = 0
+    public var rowsLoaded = 0
+    public var rowsUnchanged = 0
+    public var rowsRejected = 0
+    public var rowsSkipped = 0
+    public var rowsSuperseded = 0
+    public var error: String?
+    public var format: FeedFormat?
+
+    public init(status: Status, rowsTotal: Int = 0, rowsRejected: Int = 0, rowsSkipped: Int = 0, error: String? = nil) {
+        self.status = status
+        self.rowsTotal = rowsTotal
+        self.rowsRejected = rowsRejected
+        self.rowsSkipped = rowsSkipped
+        self.error = error
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import EnvMonServer
+import EnvMonStore
+import Foundation
+import Logging
+
+/// Options every command that touches the database shares.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "PostgreSQL URL (postgres://user:pass@host:port/db?sslmode=…); overrides DATABASE_URL and PG* variables.",
+        valueName: "url"))
+    var databaseURL: String?
+
+    @Flag(name: .long, help: "Print one JSON object on stdout instead of text.")
+    var json = false
+
+    @Option(name: .long, help: "Log level on stderr: trace, debug, info, notice, warning, error (default warning; ENVMON_LOG_LEVEL).")
+    var logLevel: String?
+
+    var runtime: RuntimeConfiguration { RuntimeConfiguration(databaseURL: databaseURL) }
+
+    var logger: Logger {
+        LogSetup.bootstrapOnce(level: logLevel)
+        return Logger(label: "envmon")
+    }
+}
+
+/// Bootstraps swift-log once per process.
+enum LogSetup {
+    nonisolated(unsafe) private static var done = false
+    private static let lock = NSLock()
+
+    static func bootstrapOnce(level: String?, json: Bool = false) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !done else { return }
+        done = true
+        let name = level ?? ProcessInfo.processInfo.environment["ENVMON_LOG_LEVEL"] ?? "warning"
+        let parsed = Logger.Level(rawValue: name.lowercased()) ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = parsed
+            return handler
+        }
+    }
+}
+
+/// Structured JSON log lines on stderr (used by `envmon serve`).
+struct JSONLogHandler: LogHandler {
+    let label: String
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var object: [String: String] = [
+            "ts": Date().iso8601Text, "level": event.level.rawValue, "msg": "\(event.message)",
+            "logger": label,
+        ]
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
+            object[key] = "\(value)"
+        }
+        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
+            FileHandle.standardError.write(data + Data("\n".utf8))
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import ArgumentParser
+import EnvMonAlerting
+import EnvMonServer
+import EnvMonStore
+import Foundation
+
+/// `--alerts-dir`: where a deployment keeps its own rules.yaml, routes.yaml and targets.yaml.
+struct AlertFilesOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Folder with rules.yaml, routes.yaml, targets.yaml (default: ENVMON_ALERTS_DIR, else the built-in files).",
+        valueName: "dir"))
+    var alertsDir: String?
+}
+
+struct Targets: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The plan's targets: load a targets file, list them.",
+        subcommands: [Load.self, List.self])
+
+    struct Load: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replace every plan target with those of FILE, in one transaction (validated first).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "A targets YAML file (see alerts/targets.yaml).") var file: String
+
+        func run() async throws {
+            let global = self.global
+            let text: String
+            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw CommandFailure("cannot read \(file): \(error.localizedDescription)")
+            }
+            let parsed: TargetFile
+            do { parsed = try TargetFile.parse(text: text, fileName: file) } catch {
+                throw CommandFailure(error.description)
+            }
+            let targets = PlanReport.storedTargets(parsed)
+            try await global.runtime.withDatabase(logger: global.logger) { db in
+                try await PlanStore(database: db).replaceTargets(targets)
+            }
+            if global.json { try Output.json(["targets": targets]) } else {
+                Output.line("loaded \(targets.count) plan targets from \(file)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The plan targets in force.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let global = self.global
+            let targets = try await global.runtime.withDatabase(logger: global.logger) { db in
+                try await PlanStore(database: db).targets()
+            }
+            if global.json { try Output.json(["targets": targets]); return }
+            var rows = [["metric", "scope", "target", "granularity", "due"]]
+            rows += targets.map { [$0.metric, $0.scope, "\($0.comparator) \($0.value)", $0.granularity, $0.due] }
+            Output.line(PlanReport.table(rows))
+        }
+    }
+}
+
+struct Report: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Plan progress: each target against its latest period with data (or --period).")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .long, help: "A period: YYYY-MM or YYYY (default: each target's latest).") var period: String?
+
+    func validate() throws {
+        if let period, period.range(of: #"^\d{4}(-\d{2})?$"#, options: .regularExpression) == nil {
+            throw ValidationError("--period must be YYYY or YYYY-MM")
+        }
+    }
+
+    func run() async throws {
+        let global = self.global
+        let period = self.period
+        let rows = try await global.runtime.withDatabase(logger: global.logger) { db in
+            let store = PlanStore(database: db)
+            if let period { return try await store.progress(period: period) }
+            return try await store.progress()
+        }
+        if global.json { try Output.json(["plan": rows]) } else { Output.line(PlanReport.render(rows)) }
+    }
+}
+
+struct Evaluate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate the alert rules once against the analytics views; queue notifications.",
+        discussion: "--at sets the evaluation clock (pending durations, staleness, due dates), e.g. 2026-04-01T09:00:00+08:00.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var files: AlertFilesOption
+    @Option(name: .long, help: "Evaluation time, ISO 8601 (default: now).") var at: String?
+
+    func validate() throws {
+        if let at, Timestamps.parse(at) == nil { throw ValidationError("--at '\(at)' is not an ISO 8601 time") }
+    }
+
+    func run() async throws {
+        let global = self.global
+        let now = at.flatMap(Timestamps.parse) ?? Date()
+        let configuration = try Self.loadConfiguration(global, files)
+        let summary = try await global.runtime.withDatabase(logger: global.logger) { db in
+            try await AlertEvaluator(database: db, configuration: configuration).evaluate(at: now)
+        }
+        if global.json { try Output.json(summary); return }
+        Output.line("evaluated at \(summary.evaluatedAt.iso8601Text): \(summary.firing) firing, \(summary.pending) pending, \(summary.notificationsQueued) notifications queued")
+        for change in summary.changes {
+            let labels = change.labels.filter { !["alertname", "severity", "kind"].contains($0.key) }
+                .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            Output.line("  alert \(change.alertID.map(String.init) ?? "-") \(change.rule): \(change.from ?? "new") → \(change.to)  \(labels)")
+        }
+    }
+
+    static func loadConfiguration(_ global: GlobalOptions, _ files: AlertFilesOption) throws -> AlertConfiguration {
+        do { return try global.runtime.alertConfiguration(directory: files.alertsDir) } catch let error as AlertFileError {
+            throw CommandFailure(error.description.replacingOccurrences(of: "\n", with: "; "))
+        }
+    }
+}
+
+/// ISO 8601 with or without fractional seconds; a bare date is local midnight in Asia/Shanghai.
+enum Timestamps {
+    static func parse(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withFullDate]
+        formatter.timeZone = FeedDefaults.timeZone
+        return formatter.date(from: text)
+    }
+}
+
+struct Sites: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The site registry: retire a site (no missing-data alerts) or bring it back.",
+        subcommands: [Retire.self, Unretire.self])
+
+    struct Retire: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Retire a site: it raises no missing-data alert.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Site id (enterprise, plant, section or district).") var id: String
+        @Option(name: .long, help: "enterprise, plant, section or district (when the id is ambiguous).") var kind: String?
+        @Option(name: .long, help: "Why, for the record.") var reason: String?
+
+        func run() async throws {
+            let global = self.global
+            let (id, kind, reason) = (self.id, self.kind, self.reason)
+            let count = try await global.runtime.withDatabase(logger: global.logger) { db in
+                try await PlanStore(database: db).retireSite(kind: kind, id: id, reason: reason, retire: true)
+            }
+            guard count > 0 else { throw CommandFailure("no site with id \(id)\(kind.map { " of kind \($0)" } ?? "")") }
+            if global.json { try Output.json(["retired": count]) } else { Output.line("retired \(count) site(s) with id \(id)") }
+        }
+    }
+
+    struct Unretire: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Bring a retired site back.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Site id.") var id: String
+        @Option(name: .long, help: "enterprise, plant, section or district.") var kind: String?
+
+        func run() async throws {
+            let global = self.global
+            let (id, kind) = (self.id, self.kind)
+            let count = try await global.runtime.withDatabase(logger: global.logger) { db in
+                try await PlanStore(database: db).retireSite(kind: kind, id: id, reason: nil, retire: false)
+            }
+            guard count > 0 else { throw CommandFailure("no site with id \(id)") }
+            if global.json { try Output.json(["unretired": count]) } else { Output.line("site \(id) is active again") }
+        }
+    }
+}

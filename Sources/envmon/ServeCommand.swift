@@ -1,0 +1,83 @@
+import ArgumentParser
+import ServiceLifecycle
+import Logging
+import EnvMonServer
+import EnvMonStore
+import Foundation
+
+/// `envmon serve`: the HTTP API, ingest workers, inbox watcher and alert loops in one process.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP API, the ingest workers and the inbox watcher until SIGTERM/SIGINT.",
+        discussion: """
+            Every option can also be set by environment (the flag wins): ENVMON_HOST, ENVMON_PORT,
+            ENVMON_WORKERS, ENVMON_INBOX, ENVMON_MAX_UPLOAD_BYTES, ENVMON_JOB_LEASE. Logs are JSON
+            lines on stderr (level: --log-level or ENVMON_LOG_LEVEL, default info). See
+            docs/operations.md.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .long, help: "Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface).")
+    var host: String?
+    @Option(name: .long, help: "Port to listen on (default 8080).")
+    var port: Int?
+    @Option(name: .long, help: "Ingest workers in this process (default 2; 0 to only accept uploads).")
+    var workers: Int?
+    @Option(name: .long, help: "Inbox folder: files dropped into DIR/<kind>/ are ingested.")
+    var inbox: String?
+    @Option(name: .long, help: "Largest accepted request body in bytes (default 268435456 = 256 MiB).")
+    var maxUploadBytes: Int64?
+    @Option(name: .long, help: "Seconds a claimed job is held without a heartbeat (default 60).")
+    var jobLease: Int?
+
+    func validate() throws {
+        _ = try serverConfiguration(environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// Flags over environment over defaults.
+    func serverConfiguration(environment: [String: String]) throws -> ServerConfiguration {
+        func env(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        func number<T: FixedWidthInteger>(_ flag: T?, _ name: String, _ range: ClosedRange<T>, _ label: String) throws -> T? {
+            if let flag {
+                guard range.contains(flag) else { throw ValidationError("--\(label) must be between \(range.lowerBound) and \(range.upperBound)") }
+                return flag
+            }
+            guard let text = env(name) else { return nil }
+            guard let value = T(text), range.contains(value) else {
+                throw ValidationError("\(name)='\(text)' must be a whole number between \(range.lowerBound) and \(range.upperBound)")
+            }
+            return value
+        }
+        var config = ServerConfiguration()
+        config.host = host ?? env("ENVMON_HOST") ?? config.host
+        config.port = try number(port, "ENVMON_PORT", 0...65535, "port") ?? config.port
+        config.workers = try number(workers, "ENVMON_WORKERS", 0...64, "workers") ?? config.workers
+        config.maxUploadBytes = try number(maxUploadBytes, "ENVMON_MAX_UPLOAD_BYTES", 1...(1 << 40), "max-upload-bytes")
+            ?? config.maxUploadBytes
+        if let lease = try number(jobLease, "ENVMON_JOB_LEASE", 5...86_400, "job-lease") { config.jobLease = .seconds(lease) }
+        if let inbox = inbox ?? env("ENVMON_INBOX") {
+            config.inbox = URL(fileURLWithPath: inbox).standardizedFileURL
+            if config.workers == 0 { throw ValidationError("an inbox needs at least one worker (--workers 1 or more)") }
+        }
+        return config
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        LogSetup.bootstrapOnce(level: global.logLevel ?? environment["ENVMON_LOG_LEVEL"] ?? "info", json: true)
+        let logger = global.logger
+        let config = try serverConfiguration(environment: environment)
+        let runtime = global.runtime
+        // Fail before listening: the embedded cluster is migrated, a server must be current.
+        try await runtime.withDatabase(logger: logger, maximumConnections: 2) { _ in }
+        let (address, _) = try runtime.resolveAddress(logger: logger)
+        let database = try Database.unstarted(address, logger: logger, maximumConnections: config.poolSize)
+        let metrics = ServiceMetrics()
+        metrics.bootstrapSystem()
+        logger.notice("envmon serve starting", metadata: [
+            "envmon.http": "\(config.host):\(config.port)", "envmon.workers": "\(config.workers)",
+            "envmon.inbox": "\(config.inbox?.path ?? "-")", "envmon.database": "\(address.displayLocation)",
+        ])
+        try await EnvMonServices.group(config: config, database: database, metrics: metrics, logger: logger).run()
+    }
+}

@@ -1,0 +1,88 @@
+import EmbeddedPostgres
+@testable import EnvMonServer
+import EnvMonStore
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@Suite("Health, readiness and Prometheus metrics", .timeLimit(.minutes(2)))
+struct HealthTests {
+    @Test("/readyz is 503 while the database is down and 200 again once it is back; /healthz stays 200")
+    func readinessFollowsTheDatabase() async throws {
+        // A cluster of its own, so that stopping it disturbs no other suite.
+        let home = URL(fileURLWithPath: "/tmp/envmon-tests-\(getuid())-readyz")
+        let cluster = try EmbeddedPostgres(home: home, logger: TestDatabase.logger)
+        let info = try cluster.start()
+        let address = ServerAddress(host: info.host, port: info.port, user: info.user, password: info.password,
+                                    database: info.database, sslMode: .disable)
+        var config = ServerConfiguration.test
+        config.readinessTimeout = .seconds(2)
+        let settings = config
+        try await Database.withDatabase(address, logger: Harness.logger, maximumConnections: 4) { db in
+            try await Migrator(database: db).migrate()
+            let app = buildApplication(config: settings, database: db, metrics: ServiceMetrics(), logger: Harness.logger)
+            try await app.test(.router) { client in
+                #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok)
+                try cluster.stop()
+                let down = try await client.execute(uri: "/readyz", method: .get)
+                #expect(down.status == .serviceUnavailable)
+                #expect(try Harness.json(down.body)["error"] as? String == "database_unavailable")
+                #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
+                _ = try cluster.start()
+                let deadline = ContinuousClock.now + .seconds(40)
+                var status = HTTPResponse.Status.serviceUnavailable
+                while status != .ok, ContinuousClock.now < deadline {
+                    status = try await client.execute(uri: "/readyz", method: .get).status
+                    if status != .ok { try await Task.sleep(for: .milliseconds(250)) }
+                }
+                #expect(status == .ok)
+            }
+        }
+    }
+
+    @Test("/readyz is 503 when migrations are pending")
+    func pendingMigrations() async throws {
+        let testDB = try await TestDatabase.make()
+        try await testDB.execute("DELETE FROM envmon.schema_migrations WHERE name = 'views'")
+        try await testDB.withDatabase { db in
+            let app = buildApplication(config: .test, database: db, metrics: ServiceMetrics(), logger: Harness.logger)
+            try await app.test(.router) { client in
+                let response = try await client.execute(uri: "/readyz", method: .get)
+                #expect(response.status == .serviceUnavailable)
+                #expect(try Harness.json(response.body)["error"] as? String == "migrations_pending")
+            }
+        }
+    }
+
+    /// One line of the Prometheus text format: `name{labels} value [timestamp]`, or a comment.
+    static let samplePattern = #"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)( -?[0-9]+)?$"#
+    static let commentPattern = #"^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]*( .*)?$"#
+
+    @Test("/metrics is Prometheus text with the upload, queue, duration and alert series")
+    func prometheusText() async throws {
+        try await Harness.withApp { client, _, tokens in
+            let accepted = try await Harness.post(client, csv: Feed.emissions(rows: 2, seed: 60), token: tokens.upload)
+            _ = try await Harness.waitForOutcome(client, id: Int64(try #require(accepted["id"] as? Int)), token: tokens.read)
+            let response = try await client.execute(uri: "/metrics", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+            let text = String(buffer: response.body)
+            let sample = try Regex(Self.samplePattern)
+            let comment = try Regex(Self.commentPattern)
+            for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+                let ok = (try? sample.wholeMatch(in: String(line))) != nil || (try? comment.wholeMatch(in: String(line))) != nil
+                #expect(ok, "not Prometheus text: \(line)")
+            }
+            #expect(text.contains(#"envmon_uploads_total{status="queued",source="http"} 1"#)
+                    || text.contains(#"envmon_uploads_total{source="http",status="queued"} 1"#))
+            #expect(text.contains("envmon_ingest_queue_depth"))
+            #expect(text.contains("envmon_ingest_queue_oldest_age_seconds"))
+            #expect(text.contains("envmon_ingest_duration_seconds_bucket"))
+            #expect(text.contains("envmon_rows_loaded_total 2"))
+            #expect(text.contains(#"envmon_alerts{state="firing"} 0"#))
+            #expect(text.contains("envmon_notifications_failed 0"))
+        }
+    }
+}

@@ -1,0 +1,61 @@
+@testable import EnvMonServer
+import EnvMonStore
+import Foundation
+import ServiceLifecycle
+import Testing
+
+@Suite("The inbox folder", .timeLimit(.minutes(2)))
+struct InboxTests {
+    @Test("good files go to done/, bad ones to failed/ with a .error.txt; .part files wait")
+    func doneAndFailed() async throws {
+        let inbox = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-inbox-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: inbox) }
+        let emissions = inbox.appendingPathComponent("emissions")
+        try FileManager.default.createDirectory(at: emissions, withIntermediateDirectories: true)
+        try Data(Feed.emissions(rows: 2, seed: 40).utf8).write(to: emissions.appendingPathComponent("march.csv"))
+        try Data("station,reading\nA,1\n".utf8).write(to: emissions.appendingPathComponent("wrong-columns.csv"))
+        try Data(Feed.emissions(rows: 1, seed: 41).utf8).write(to: emissions.appendingPathComponent("april.csv.part"))
+        try Data("hidden".utf8).write(to: emissions.appendingPathComponent(".~lock.csv"))
+
+        let testDB = try await TestDatabase.make()
+        try await testDB.withDatabase { db in
+            let metrics = ServiceMetrics()
+            let watcher = InboxWatcher(directory: inbox, interval: .milliseconds(100), database: db, metrics: metrics,
+                                       logger: Harness.logger)
+            let workers = IngestWorkers(queue: JobQueue(database: db, lease: .seconds(5)), count: 1, name: "inbox-test",
+                                        pollInterval: .milliseconds(20), metrics: metrics, logger: Harness.logger)
+            let group = ServiceGroup(configuration: .init(services: [workers, watcher], logger: Harness.logger))
+            let fm = FileManager.default
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                let deadline = ContinuousClock.now + .seconds(60)
+                while ContinuousClock.now < deadline {
+                    if fm.fileExists(atPath: emissions.appendingPathComponent("done/march.csv").path)
+                        && fm.fileExists(atPath: emissions.appendingPathComponent("failed/wrong-columns.csv.error.txt").path) {
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            #expect(fm.fileExists(atPath: emissions.appendingPathComponent("done/march.csv").path))
+            #expect(!fm.fileExists(atPath: emissions.appendingPathComponent("march.csv").path))
+            #expect(fm.fileExists(atPath: emissions.appendingPathComponent("failed/wrong-columns.csv").path))
+            let error = try String(contentsOf: emissions.appendingPathComponent("failed/wrong-columns.csv.error.txt"), encoding: .utf8)
+            #expect(error.contains("failed"))
+            #expect(fm.fileExists(atPath: emissions.appendingPathComponent("april.csv.part").path))
+            #expect(fm.fileExists(atPath: emissions.appendingPathComponent(".~lock.csv").path))
+            #expect(try await testDB.value("SELECT count(*) FROM envmon.upload WHERE uploader = 'inbox' AND source = 'inbox'") == "2")
+            #expect(try await testDB.value("SELECT status FROM envmon.upload WHERE file_name = 'march.csv'") == "loaded")
+        }
+    }
+
+    @Test("the rename convention: names the inbox never takes", arguments: [
+        ("march.csv", true), ("march.csv.part", false), ("march.csv.tmp", false), (".march.csv", false),
+        ("报表.json", true), ("march.csv.error.txt", false),
+    ])
+    func candidates(_ name: String, _ taken: Bool) {
+        #expect(InboxWatcher.isCandidate(name) == taken)
+    }
+}

@@ -1,0 +1,139 @@
+@testable import EnvMonServer
+import EnvMonStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Tiny feeds with canonical headers.
+enum Feed {
+    static let emissionsHeader = "enterprise_id,outlet_id,pollutant,measured_at,value,limit\n"
+
+    /// `rows` readings of enterprise `enterprise`, one per hour of 2026-03-01; distinct per `seed`.
+    static func emissions(enterprise: String = "E1", rows: Int = 2, seed: Int = 0) -> String {
+        var text = emissionsHeader
+        for hour in 0..<rows {
+            text += "\(enterprise),DA001,SO2,2026-03-01 \(String(format: "%02d", hour % 24)):00,\(20 + seed),35\n"
+        }
+        return text
+    }
+}
+
+/// Tokens of each scope on a test database.
+struct Tokens: Sendable {
+    var read: String
+    var upload: String
+    var admin: String
+
+    static func make(_ db: Database) async throws -> Tokens {
+        let store = TokenStore(database: db)
+        return Tokens(read: try await store.create(name: "reader", scope: .read).secret,
+                      upload: try await store.create(name: "alice", scope: .upload).secret,
+                      admin: try await store.create(name: "root", scope: .admin).secret)
+    }
+}
+
+extension ServerConfiguration {
+    /// Fast polls and a short lease, port 0 for live tests.
+    static var test: ServerConfiguration {
+        var config = ServerConfiguration()
+        config.port = 0
+        config.workers = 1
+        config.pollInterval = .milliseconds(50)
+        config.inboxInterval = .milliseconds(100)
+        config.jobLease = .seconds(2)
+        return config
+    }
+}
+
+enum Harness {
+    static let logger: Logger = {
+        var logger = Logger(label: "envmon.tests.server")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    /// Runs `body` against the app on a fresh database, with `workers` ingest workers running.
+    static func withApp<T: Sendable>(
+        _ setup: TestingSetup = .router, config: ServerConfiguration = .test, workers: Int = 1,
+        _ body: @escaping @Sendable (any TestClientProtocol, Database, Tokens) async throws -> T
+    ) async throws -> T {
+        let testDB = try await TestDatabase.make()
+        return try await testDB.withDatabase { db in
+            let tokens = try await Tokens.make(db)
+            let metrics = ServiceMetrics()
+            var app = buildApplication(config: config, database: db, metrics: metrics, logger: logger)
+            if workers > 0 {
+                app.addServices(IngestWorkers(queue: JobQueue(database: db, lease: config.jobLease), count: workers,
+                                              name: "test-\(UUID().uuidString.prefix(8))", pollInterval: config.pollInterval,
+                                              metrics: metrics, logger: logger))
+            }
+            return try await app.test(setup) { client in try await body(client, db, tokens) }
+        }
+    }
+
+    /// Polls `GET /v1/uploads/{id}` until the upload has an outcome.
+    static func waitForOutcome(_ client: any TestClientProtocol, id: Int64, token: String,
+                               timeout: Duration = .seconds(30)) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let response = try await client.execute(uri: "/v1/uploads/\(id)", method: .get, headers: bearer(token))
+            let object = try json(response.body)
+            if let status = object["status"] as? String, ["loaded", "failed"].contains(status) { return object }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw HarnessTimeout(what: "upload \(id) to be loaded")
+    }
+
+    static func bearer(_ token: String, _ more: HTTPFields = [:]) -> HTTPFields {
+        var fields = more
+        fields[.authorization] = "Bearer \(token)"
+        return fields
+    }
+
+    static func csvHeaders(_ token: String) -> HTTPFields {
+        bearer(token, [.contentType: "text/csv"])
+    }
+
+    static func json(_ buffer: ByteBuffer) throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))
+        guard let dictionary = object as? [String: Any] else { throw HarnessTimeout(what: "a JSON object") }
+        return dictionary
+    }
+
+    /// A multipart/form-data body with one `file` part (and a distracting text field first).
+    static func multipart(_ content: String, fileName: String, boundary: String = "envmon-test-boundary") -> (ByteBuffer, HTTPFields) {
+        let body = """
+            --\(boundary)\r
+            Content-Disposition: form-data; name="comment"\r
+            \r
+            March readings\r
+            --\(boundary)\r
+            Content-Disposition: form-data; name="file"; filename="\(fileName)"\r
+            Content-Type: text/csv\r
+            \r
+            \(content)\r
+            --\(boundary)--\r
+
+            """
+        return (ByteBuffer(string: body), [.contentType: "multipart/form-data; boundary=\(boundary)"])
+    }
+
+    /// Posts a CSV feed and returns the 202 answer.
+    static func post(_ client: any TestClientProtocol, csv: String, token: String, kind: String = "emissions") async throws -> [String: Any] {
+        let response = try await client.execute(uri: "/v1/uploads?kind=\(kind)", method: .post, headers: csvHeaders(token),
+                                                body: ByteBuffer(string: csv))
+        guard response.status == .accepted else {
+            throw HarnessTimeout(what: "202, got \(response.status.code): \(String(buffer: response.body))")
+        }
+        return try json(response.body)
+    }
+}
+
+struct HarnessTimeout: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "gave up waiting for \(what)" }
+}

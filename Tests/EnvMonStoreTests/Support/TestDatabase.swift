@@ -1,0 +1,224 @@
+import EmbeddedPostgres
+import EnvMonDomain
+import EnvMonServer
+@testable import EnvMonStore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A fresh, migrated database in this test process's embedded cluster.
+///
+/// The cluster lives in `/tmp/envmon-tests-<uid>` and is started once (under a file lock) for the
+/// whole test process; migrations run once into a template database named after their checksum,
+/// and every `make()` copies it (`CREATE DATABASE … TEMPLATE`), so suites run in parallel.
+struct TestDatabase: Sendable {
+    let address: ServerAddress
+    let name: String
+
+    static let logger: Logger = {
+        var logger = Logger(label: "envmon.tests")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    static func make() async throws -> TestDatabase {
+        let cluster = try await TestCluster.shared.address()
+        let template = try await TestCluster.shared.template()
+        let name = "t_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))"
+        try await TestCluster.withConnection(cluster) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE \(template)"), logger: logger)
+        }
+        var address = cluster
+        address.database = name
+        return TestDatabase(address: address, name: name)
+    }
+
+    /// Runs `body` with a pool on this database.
+    func withDatabase<T: Sendable>(_ body: @Sendable (Database) async throws -> T) async throws -> T {
+        try await Database.withDatabase(address, logger: Self.logger, maximumConnections: 4, body)
+    }
+
+    /// Ingests CSV text through the real path (archive, parse, COPY, merge).
+    func ingest(_ kind: FeedKind, csv: String, year: Int? = nil, now: Date? = nil) async throws -> UploadSummary {
+        try await ingest(kind, bytes: Array(csv.utf8), fileName: "test.csv", year: year, now: now)
+    }
+
+    func ingest(_ kind: FeedKind, bytes: [UInt8], fileName: String, year: Int? = nil, now: Date? = nil,
+                configure: @Sendable (inout IngestRequest) -> Void = { _ in }) async throws -> UploadSummary {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-\(UUID().uuidString)-\(fileName)")
+        try Data(bytes).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        var request = IngestRequest(kind: kind, uploader: "tests", fileName: fileName)
+        request.year = year
+        request.now = now
+        configure(&request)
+        let finalRequest = request
+        let report = try await withDatabase { db in
+            try await IngestService(database: db).ingest(file: file, request: finalRequest)
+        }
+        return UploadSummary(report)
+    }
+
+    /// Every column as text (NULL → nil), rows in the query's order.
+    func rows(_ sql: String) async throws -> [[String: String?]] {
+        try await Self.rows(sql, address: address)
+    }
+
+    func execute(_ sql: String) async throws {
+        try await TestCluster.withConnection(address) { connection in
+            for statement in SQLScript.statements(sql) {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: Self.logger)
+            }
+        }
+    }
+
+    /// The same, connected as a login role that is a member of envmon_analyst.
+    func rowsAsAnalyst(_ sql: String) async throws -> [[String: String?]] {
+        try await execute("""
+            DO $$ BEGIN
+                IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'analyst_test') THEN
+                    CREATE ROLE analyst_test LOGIN PASSWORD 'analyst-test-pw' IN ROLE envmon_analyst;
+                END IF;
+            END $$
+            """)
+        var analyst = address
+        analyst.user = "analyst_test"
+        analyst.password = "analyst-test-pw"
+        return try await Self.rows(sql, address: analyst)
+    }
+
+    static func rows(_ sql: String, address: ServerAddress) async throws -> [[String: String?]] {
+        let wrapped = """
+            SELECT (SELECT jsonb_object_agg(e.key, e.value #>> '{}') FROM jsonb_each(to_jsonb(q)) e)::text
+            FROM (\(sql)) q
+            """
+        return try await TestCluster.withConnection(address) { connection in
+            var result: [[String: String?]] = []
+            for try await text in try await connection.query(PostgresQuery(unsafeSQL: wrapped), logger: logger).decode(String?.self) {
+                guard let text, let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+                    result.append([:])
+                    continue
+                }
+                var row: [String: String?] = [:]
+                for (key, value) in object { row[key] = value as? String }
+                result.append(row)
+            }
+            return result
+        }
+    }
+}
+
+/// The outcome of a test ingest.
+struct UploadSummary: Sendable {
+    var id: Int64
+    var status: String
+    var rowsTotal: Int
+    var rowsLoaded: Int
+    var rowsUnchanged: Int
+    var rowsRejected: Int
+    var rowsSkipped: Int
+    var rowsSuperseded: Int
+    var duplicateOf: Int64?
+    var error: String?
+
+    init(_ report: IngestReport) {
+        id = report.id ?? -1
+        status = report.status
+        rowsTotal = report.rowsTotal
+        rowsLoaded = report.rowsLoaded
+        rowsUnchanged = report.rowsUnchanged
+        rowsRejected = report.rowsRejected
+        rowsSkipped = report.rowsSkipped
+        rowsSuperseded = report.rowsSuperseded
+        duplicateOf = report.duplicateOf
+        error = report.error
+    }
+}
+
+/// The test process's one embedded cluster.
+actor TestCluster {
+    static let shared = TestCluster()
+
+    private var cached: ServerAddress?
+    private var templateName: String?
+
+    static var home: URL {
+        URL(fileURLWithPath: "/tmp/envmon-tests-\(getuid())")
+    }
+
+    func address() throws -> ServerAddress {
+        if let cached { return cached }
+        let cluster = try EmbeddedPostgres(home: Self.home, logger: TestDatabase.logger)
+        let info = try cluster.start()
+        let address = ServerAddress(host: info.host, port: info.port, user: info.user, password: info.password,
+                                    database: info.database, sslMode: .disable)
+        cached = address
+        return address
+    }
+
+    /// A migrated template database named after the migrations' and views' checksums.
+    func template() async throws -> String {
+        if let templateName { return templateName }
+        let base = try address()
+        let scripts = Migrator.bundledMigrations + Migrator.bundledViews
+        let digest = EmbeddedPostgresChecksum.short(scripts.map { $0.name + $0.checksum }.joined())
+        let name = "tpl_\(digest)"
+        let exists = try await Self.withConnection(base) { connection in
+            var found = false
+            for try await _ in try await connection.query(
+                "SELECT 1 FROM pg_database WHERE datname = \(name)", logger: TestDatabase.logger).decode(Int.self) {
+                found = true
+            }
+            return found
+        }
+        if !exists {
+            let building = "\(name)_build_\(getpid())"
+            try await Self.withConnection(base) { connection in
+                try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(building)"), logger: TestDatabase.logger)
+                try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(building)"), logger: TestDatabase.logger)
+            }
+            var target = base
+            target.database = building
+            _ = try await Database.withDatabase(target, logger: TestDatabase.logger, maximumConnections: 2) { db in
+                try await Migrator(database: db).migrate()
+            }
+            try await Self.withConnection(base) { connection in
+                // Another test process may have won the race; either template is good.
+                do {
+                    try await connection.query(PostgresQuery(unsafeSQL: "ALTER DATABASE \(building) RENAME TO \(name)"),
+                                               logger: TestDatabase.logger)
+                } catch {
+                    try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(building)"),
+                                               logger: TestDatabase.logger)
+                }
+            }
+        }
+        templateName = name
+        return name
+    }
+
+    @discardableResult
+    static func withConnection<T: Sendable>(_ address: ServerAddress, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let connection = try await PostgresConnection.connect(
+            configuration: try Database.connectionConfiguration(address), id: 1, logger: TestDatabase.logger)
+        do {
+            let result = try await body(connection)
+            try await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+}
+
+enum EmbeddedPostgresChecksum {
+    static func short(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return String(hash, radix: 16)
+    }
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Ingest benchmark: N emissions rows, timed in ONE run, alternating:
+#   (a) psql \copy of the CSV into a bare table with the same columns,
+#   (b) the naive idempotent SQL path: \copy into an unlogged staging table, then
+#       INSERT … SELECT … ON CONFLICT DO NOTHING into a table keyed by the text natural key,
+#   (c) envmon ingest (release build) into a fresh database,
+# then (d) re-ingesting the same file (a duplicate). Prints rows/s, the ratios c/a and c/b, and
+# envmon's peak RSS. Usage: scripts/bench/ingest.sh [ROWS] [ROUNDS]   (defaults 1000000 2)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROWS=${1:-1000000}
+ROUNDS=${2:-2}
+WORK=$(mktemp -d /tmp/envmon-bench-XXXXXX)
+chmod 755 "$WORK"
+trap 'rm -rf "$WORK"' EXIT
+command -v /usr/bin/time >/dev/null || { apt-get install -y -q time >/dev/null; }
+
+echo "building envmon (release)…" >&2
+swift build -c release --product envmon >/dev/null
+ENVMON="$(swift build -c release --show-bin-path)/envmon"
+export ENVMON_HOME="$WORK/home"
+"$ENVMON" db start >/dev/null
+URL=$("$ENVMON" db url)
+BASE=${URL%/*}
+
+CSV="$WORK/emissions.csv"
+echo "generating $ROWS rows…" >&2
+python3 - "$ROWS" "$CSV" <<'PY'
+import sys, datetime
+rows, path = int(sys.argv[1]), sys.argv[2]
+pollutants = [("SO2", 35), ("NOx", 50), ("PM", 10)]
+series = 1100
+start = datetime.datetime(2025, 1, 1)
+with open(path, "w") as f:
+    f.write("enterprise_id,enterprise_name,district,outlet_id,pollutant,measured_at,value,unit,limit,flag\n")
+    for i in range(rows):
+        s, hour = i % series, i // series
+        ent, outlet, (pol, lim) = s // 6, s % 2, pollutants[s % 3]
+        t = start + datetime.timedelta(hours=hour)
+        f.write(f"91310115MA1H{ent:06d},企业{ent},街道{ent % 12},DA{outlet:03d},{pol},{t:%Y-%m-%d %H:%M},{(i * 7919) % (lim * 12) / 10:.1f},mg/m3,{lim},N\n")
+PY
+SIZE=$(du -m "$CSV" | cut -f1)
+echo "file: $CSV ($SIZE MiB)" >&2
+
+COLS="enterprise_id text, enterprise_name text, district text, outlet_id text, pollutant text, measured_at timestamptz, value double precision, unit text, lim double precision, flag text"
+now() { date +%s.%N; }
+psql_on() { psql -X -q -v ON_ERROR_STOP=1 "$1" "${@:2}"; }
+
+run_a() {
+    psql_on "$BASE/postgres" -c "DROP DATABASE IF EXISTS bench_a" -c "CREATE DATABASE bench_a"
+    psql_on "$BASE/bench_a" -c "CREATE TABLE bare ($COLS)"
+    local t0; t0=$(now)
+    psql_on "$BASE/bench_a" -c "\\copy bare FROM '$CSV' WITH (FORMAT csv, HEADER true)"
+    echo "$(now) - $t0" | bc
+}
+run_b() {
+    psql_on "$BASE/postgres" -c "DROP DATABASE IF EXISTS bench_b" -c "CREATE DATABASE bench_b"
+    psql_on "$BASE/bench_b" -c "CREATE UNLOGGED TABLE staging ($COLS)" \
+        -c "CREATE TABLE keyed ($COLS, PRIMARY KEY (enterprise_id, outlet_id, pollutant, measured_at))"
+    local t0; t0=$(now)
+    psql_on "$BASE/bench_b" -c "\\copy staging FROM '$CSV' WITH (FORMAT csv, HEADER true)" \
+        -c "INSERT INTO keyed SELECT * FROM staging ON CONFLICT DO NOTHING"
+    echo "$(now) - $t0" | bc
+}
+run_c() {
+    psql_on "$BASE/postgres" -c "DROP DATABASE IF EXISTS bench_c" -c "CREATE DATABASE bench_c"
+    DATABASE_URL="$BASE/bench_c?sslmode=disable" "$ENVMON" migrate >/dev/null
+    local t0; t0=$(now)
+    DATABASE_URL="$BASE/bench_c?sslmode=disable" /usr/bin/time -v -o "$WORK/time_c" \
+        "$ENVMON" ingest --kind emissions "$CSV" >"$WORK/out_c"
+    local t1; t1=$(now)
+    grep -q "loaded $ROWS of $ROWS rows" "$WORK/out_c" || { cat "$WORK/out_c" >&2; exit 1; }
+    echo "$t1 - $t0" | bc
+}
+run_d() {
+    local t0; t0=$(now)
+    DATABASE_URL="$BASE/bench_c?sslmode=disable" "$ENVMON" ingest --kind emissions "$CSV" >"$WORK/out_d"
+    local t1; t1=$(now)
+    grep -q "duplicate" "$WORK/out_d" || { cat "$WORK/out_d" >&2; exit 1; }
+    echo "$t1 - $t0" | bc
+}
+
+best() { sort -g | head -1; }
+A=(); B=(); C=(); D=(); RSS=0
+for round in $(seq 1 "$ROUNDS"); do
+    A+=("$(run_a)"); B+=("$(run_b)"); C+=("$(run_c)"); D+=("$(run_d)")
+    rss=$(awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$WORK/time_c")
+    [ "$rss" -gt "$RSS" ] && RSS=$rss
+    echo "round $round: a=${A[-1]}s b=${B[-1]}s c=${C[-1]}s duplicate=${D[-1]}s" >&2
+done
+a=$(printf '%s\n' "${A[@]}" | best); b=$(printf '%s\n' "${B[@]}" | best)
+c=$(printf '%s\n' "${C[@]}" | best); d=$(printf '%s\n' "${D[@]}" | best)
+printf '%-34s %8s %12s\n' "path ($ROWS rows, best of $ROUNDS)" "seconds" "rows/s"
+printf '%-34s %8.2f %12.0f\n' "(a) psql \\copy, bare table" "$a" "$(echo "$ROWS / $a" | bc -l)"
+printf '%-34s %8.2f %12.0f\n' "(b) naive idempotent SQL" "$b" "$(echo "$ROWS / $b" | bc -l)"
+printf '%-34s %8.2f %12.0f\n' "(c) envmon ingest" "$c" "$(echo "$ROWS / $c" | bc -l)"
+printf '%-34s %8.2f\n' "(d) envmon ingest, duplicate" "$d"
+printf 'c/a = %.2f   c/b = %.2f   envmon peak RSS = %d MB\n' "$(echo "$c / $a" | bc -l)" "$(echo "$c / $b" | bc -l)" "$((RSS / 1024))"
+"$ENVMON" db stop >/dev/null
