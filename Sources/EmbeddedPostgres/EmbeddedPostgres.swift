@@ -92,7 +92,7 @@ public struct EmbeddedPostgres: Sendable {
         logger.info("starting embedded PostgreSQL", metadata: [
             "envmon.pg.data": "\(layout.dataDirectory.path)", "envmon.pg.port": "\(state.port)",
         ])
-        let options = "-p \(state.port) -k \(layout.socketDirectory.path) -c listen_addresses=127.0.0.1"
+        let options = Self.serverOptions(port: state.port, socket: layout.socketDirectory.path)
         let result = try run(tool: "pg_ctl", [
             "start", "-w", "-t", "60", "-D", layout.dataDirectory.path, "-l", layout.logFile.path, "-o", options,
         ])
@@ -169,7 +169,7 @@ public struct EmbeddedPostgres: Sendable {
         let state = ClusterState(port: try PortFinder.freePort(), binDirectory: binDirectory.path)
         // Start once to create the application database; pg.json is written only then.
         try prepareSocketDirectory()
-        let options = "-p \(state.port) -k \(layout.socketDirectory.path) -c listen_addresses=127.0.0.1"
+        let options = Self.serverOptions(port: state.port, socket: layout.socketDirectory.path)
         let start = try run(tool: "pg_ctl", ["start", "-w", "-D", layout.dataDirectory.path, "-l", layout.logFile.path, "-o", options])
         guard start.status == 0 else { throw .init("embedded PostgreSQL did not start after initdb: \(start.stderr.trimmed)") }
         let create = try Shell.run(binDirectory.appendingPathComponent("psql").path, [
@@ -220,6 +220,12 @@ public struct EmbeddedPostgres: Sendable {
             return try Shell.run("/usr/sbin/runuser", ["-u", runAs, "--", "/bin/sh", "-c", "cd / && exec \"$0\" \"$@\"", path] + arguments)
         }
         return try Shell.run(path, arguments)
+    }
+
+    /// Command-line settings of the server: where it listens, and room for a service's pools
+    /// plus analysts and the test suite's parallel databases.
+    static func serverOptions(port: Int, socket: String) -> String {
+        "-p \(port) -k \(socket) -c listen_addresses=127.0.0.1 -c max_connections=300"
     }
 
     static func generatePassword() -> String {

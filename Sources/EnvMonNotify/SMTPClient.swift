@@ -36,8 +36,10 @@ public struct SMTPClient: Sendable {
         var logger = logger
         logger[metadataKey: "envmon.smtp.server"] = "\(config.host):\(config.port)"
         let tls = try Self.makeTLSContext(config)
-        let channel = try await connect(config: config, tls: tls, logger: logger)
-        let conversation = SMTPConversation(channel: channel, config: config, tls: tls, logger: logger)
+        let connectionFailure = SMTPConnectionFailure()
+        let channel = try await connect(config: config, tls: tls, connectionFailure: connectionFailure, logger: logger)
+        let conversation = SMTPConversation(
+            channel: channel, config: config, tls: tls, connectionFailure: connectionFailure, logger: logger)
         do {
             let report = try await conversation.deliver(message)
             await conversation.quit()
@@ -65,7 +67,9 @@ public struct SMTPClient: Sendable {
         }
     }
 
-    private func connect(config: SMTPConfiguration, tls: NIOSSLContext?, logger: Logger) async throws(NotificationError) -> any Channel {
+    private func connect(
+        config: SMTPConfiguration, tls: NIOSSLContext?, connectionFailure: SMTPConnectionFailure, logger: Logger
+    ) async throws(NotificationError) -> any Channel {
         let implicitTLS = config.security == .implicitTLS ? tls : nil
         let serverName = SMTPConversation.serverName(for: config.host)
         let bootstrap = ClientBootstrap(group: eventLoopGroup)
@@ -76,7 +80,7 @@ public struct SMTPClient: Sendable {
                         let handler = try NIOSSLClientHandler(context: implicitTLS, serverHostname: serverName)
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
-                    try channel.pipeline.syncOperations.addHandler(SMTPConnectionHandler())
+                    try channel.pipeline.syncOperations.addHandler(SMTPConnectionHandler(connectionFailure: connectionFailure))
                 }
             }
         do {

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOSSL
 
@@ -24,6 +25,19 @@ struct SMTPReplyTimeout: Error, Sendable {}
 /// The server closed the connection while a reply was awaited.
 struct SMTPConnectionClosed: Error, Sendable {}
 
+/// The first failure of a connection, kept beyond the handler's life: once the channel has
+/// closed, a late write only learns "I/O on closed channel", not that the certificate was refused.
+final class SMTPConnectionFailure: @unchecked Sendable {
+    private let lock = NSLock()
+    private var first: (any Error)?
+
+    func record(_ error: any Error) {
+        lock.withLock { if first == nil { first = error } }
+    }
+
+    var error: (any Error)? { lock.withLock { first } }
+}
+
 /// Frames the server's bytes into lines, lines into replies, and hands each reply to the
 /// exchange waiting for it. The protocol decisions live in `SMTPClient`; this only moves bytes.
 final class SMTPConnectionHandler: ChannelDuplexHandler {
@@ -46,6 +60,11 @@ final class SMTPConnectionHandler: ChannelDuplexHandler {
     /// Replies that arrived before anyone asked (the greeting can beat the first exchange).
     private var unclaimed = CircularBuffer<SMTPReply>()
     private var failure: (any Error)?
+    private let connectionFailure: SMTPConnectionFailure
+
+    init(connectionFailure: SMTPConnectionFailure) {
+        self.connectionFailure = connectionFailure
+    }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let exchange = unwrapOutboundIn(data)
@@ -58,10 +77,12 @@ final class SMTPConnectionHandler: ChannelDuplexHandler {
             self.fail(SMTPReplyTimeout(), context: context)
         }
         waiters.append(Waiter(reply: exchange.reply, timeout: timeout, startTLS: exchange.startTLS))
+        // The exchange is registered: from here its reply promise ends by a reply, a timeout or
+        // the connection's first failure (errorCaught/channelInactive), never by a later
+        // write error that would hide the real cause, such as a refused certificate.
+        promise?.succeed(())
         if let command = exchange.command {
-            context.writeAndFlush(wrapOutboundOut(command), promise: promise)
-        } else {
-            promise?.succeed(())
+            context.writeAndFlush(wrapOutboundOut(command), promise: nil)
         }
         if let early = unclaimed.popFirst() {
             do { try deliver(early, context: context) } catch { fail(error, context: context) }
@@ -130,6 +151,7 @@ final class SMTPConnectionHandler: ChannelDuplexHandler {
 
     private func failWaiters(_ error: any Error) {
         if failure == nil { failure = error }
+        connectionFailure.record(error)
         while let waiter = waiters.popFirst() {
             waiter.timeout.cancel()
             waiter.reply.fail(failure ?? error)

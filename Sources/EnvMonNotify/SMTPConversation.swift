@@ -8,6 +8,7 @@ struct SMTPConversation {
     let channel: any Channel
     let config: SMTPConfiguration
     let tls: NIOSSLContext?
+    let connectionFailure: SMTPConnectionFailure
     let logger: Logger
 
     /// SNI and certificate name for a host; nil for an IP address (checked against IP SANs).
@@ -129,7 +130,13 @@ struct SMTPConversation {
         let step = SMTPExchange(command: raw, reply: promise, timeout: TimeAmount(timeout ?? config.replyTimeout), startTLS: startTLS)
         // A write that never reaches the handler (the channel closed first) must still end the wait.
         channel.writeAndFlush(step).whenFailure { promise.fail($0) }
-        let reply = try await promise.futureResult.get()
+        let reply: SMTPReply
+        do {
+            reply = try await promise.futureResult.get()
+        } catch {
+            // The cause (a refused certificate, a timeout) beats its echo ("closed channel").
+            throw connectionFailure.error ?? error
+        }
         logger.trace("SMTP exchange", metadata: ["envmon.smtp.sent": "\(description)", "envmon.smtp.reply": "\(reply.summary)"])
         return reply
     }

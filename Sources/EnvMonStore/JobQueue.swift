@@ -125,6 +125,19 @@ public struct JobQueue: Sendable {
         try await requeueUpload(job.uploadID)
     }
 
+    /// Makes a failed upload loadable again, for a retry after a passing database error. Left
+    /// failed when the same bytes have meanwhile been uploaded again as a new original.
+    public func reopen(uploadID: Int64) async throws {
+        do {
+            try await database.client.query("""
+                UPDATE envmon.upload SET status = 'queued', error = NULL, finished_at = NULL
+                 WHERE id = \(uploadID) AND status = 'failed'
+                """, logger: database.logger)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            return
+        }
+    }
+
     /// The loader marks an upload `processing` before its transaction; a retried job shows as
     /// queued again.
     private func requeueUpload(_ uploadID: Int64) async throws {

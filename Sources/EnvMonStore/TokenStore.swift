@@ -99,21 +99,27 @@ public struct TokenStore: Sendable {
     }
 
     /// The live token whose secret this is, or nil. The row is found by the secret's hash; the
-    /// hashes are then compared in constant time, and the use is recorded.
+    /// hashes are then compared in constant time. The use is recorded at most once a minute, so
+    /// that concurrent requests with one token do not queue on its row.
     public func authenticate(secret: String) async throws -> APIToken? {
         guard secret.hasPrefix(Self.secretPrefix), secret.utf8.count < 200 else { return nil }
         let digest = Self.hash(secret)
         let rows = try await database.client.query("""
-            UPDATE envmon.api_token SET last_used_at = now()
-             WHERE token_hash = \(ByteBuffer(bytes: digest)) AND revoked_at IS NULL
-            RETURNING id, name, scope, prefix, created_at, last_used_at, revoked_at, token_hash
+            SELECT id, name, scope, prefix, created_at, last_used_at, revoked_at, token_hash
+              FROM envmon.api_token WHERE token_hash = \(ByteBuffer(bytes: digest)) AND revoked_at IS NULL
             """, logger: database.logger)
+        var found: APIToken?
         for try await row in rows {
             let stored = try row.makeRandomAccess()[7].decode(ByteBuffer.self)
-            guard Self.constantTimeEqual(Array(stored.readableBytesView), digest) else { return nil }
-            return try Self.token(from: row)
+            if Self.constantTimeEqual(Array(stored.readableBytesView), digest) { found = try Self.token(from: row) }
         }
-        return nil
+        guard var token = found else { return nil }
+        if token.lastUsedAt.map({ $0 < Date().addingTimeInterval(-60) }) ?? true {
+            try await database.client.query(
+                "UPDATE envmon.api_token SET last_used_at = now() WHERE id = \(token.id)", logger: database.logger)
+            token.lastUsedAt = Date()
+        }
+        return token
     }
 
     static func hash(_ secret: String) -> [UInt8] {

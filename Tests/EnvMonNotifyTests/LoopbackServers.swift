@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 
 /// A test server on loopback: a Python harness from Fixtures/ started with Debian's
@@ -41,11 +44,14 @@ final class LoopbackServer: @unchecked Sendable {
         return LoopbackServer(port: port, inbox: inbox, process: process)
     }
 
+    /// Ends the harness: SIGTERM, then SIGKILL if it is still there after five seconds.
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
     }
 
     /// The JSON records written so far, oldest first.

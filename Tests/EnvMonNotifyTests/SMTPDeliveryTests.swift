@@ -120,8 +120,8 @@ struct SMTPDeliveryTests {
             let error = await #expect(throws: NotificationError.self) {
                 try await SMTPClient().send(message(), config: config, logger: logger)
             }
-            #expect(error?.isRetryable == false)
-            #expect(error?.reason.contains("TLS") == true)
+            #expect(error?.isRetryable == false, "\(String(describing: error))")
+            #expect(error?.reason.contains("TLS") == true, "\(String(describing: error))")
             #expect(try server.received().isEmpty)
         }
     }

@@ -9,9 +9,8 @@ import Testing
 @Suite("Tokens, scopes and request limits", .timeLimit(.minutes(2)))
 struct AuthAndLimitTests {
     /// Which token a case sends.
-    enum Credential: Sendable, CustomStringConvertible {
+    enum Credential: String, Sendable {
         case none, malformed, unknown, revoked, read, upload
-        var description: String { "\(self)" }
     }
 
     struct Case: Sendable, CustomTestStringConvertible {
@@ -20,7 +19,7 @@ struct AuthAndLimitTests {
         var uri: String
         var status: HTTPResponse.Status
         var error: String
-        var testDescription: String { "\(method) \(uri) with \(credential) → \(status.code)" }
+        var testDescription: String { "\(method) \(uri) with \(credential.rawValue) → \(status.code)" }
     }
 
     static let cases: [Case] = [

@@ -199,6 +199,8 @@ struct AlertEvaluationTests {
             rules:
               - name: Target
                 kind: target
+                annotations:
+                  summary: "{metric} {value}"
             """, routes: """
             receivers:
               - name: log
@@ -232,6 +234,8 @@ struct AlertEvaluationTests {
             rules:
               - name: Target
                 kind: target
+                annotations:
+                  summary: "{metric} {value}"
             """, routes: """
             receivers:
               - name: log

@@ -13,9 +13,10 @@ CREATE VIEW analytics.gb3838_classes AS
 SELECT class, label, label_ascii, grade_zh, grade_en FROM envmon.gb3838_class;
 
 -- The class of one value, for analysts' own data (the rule is envmon.gb3838_item_class).
+-- SECURITY DEFINER: analysts have no rights on schema envmon, where the classifier lives.
 CREATE FUNCTION analytics.gb3838_item_class(item text, value double precision, water_body text DEFAULT 'river')
 RETURNS smallint
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, envmon AS $$
     SELECT envmon.gb3838_item_class(item, value, water_body)
 $$;
 

@@ -75,6 +75,14 @@ public struct IngestWorkers: Service {
             let outcome = try await withHeartbeat(job, logger: logger) {
                 try await service.loadQueued(uploadID: job.uploadID)
             }
+            // FactLoader records a database error as the upload's failure. For a queued job it is
+            // usually passing (a deadlock, a lost connection, two loads creating one partition):
+            // the upload is reopened and the job tried again, until its last attempt.
+            if outcome.status == .failed, let reason = outcome.error, reason.hasPrefix(Self.databaseErrorPrefix),
+               !job.isLastAttempt {
+                try await queue.reopen(uploadID: job.uploadID)
+                throw TransientLoadFailure(reason: reason)
+            }
             try await queue.complete(job)
             metrics.loaded(outcome, duration: ContinuousClock.now - started)
             metrics.upload(status: outcome.status.rawValue, source: "queue")
@@ -92,8 +100,16 @@ public struct IngestWorkers: Service {
             let reason = Database.describe(error)
             metrics.jobError(final: job.isLastAttempt)
             logger.info("job attempt failed", metadata: ["envmon.error": "\(reason)"])
-            try? await queue.retryOrFail(job, reason: reason)
+            try? await queue.retryOrFail(job, reason: reason, delay: .seconds(job.attempt))
         }
+    }
+
+    /// How FactLoader words a failure that came from the database rather than the file.
+    static let databaseErrorPrefix = "database error while loading"
+
+    struct TransientLoadFailure: Error, CustomStringConvertible {
+        let reason: String
+        var description: String { reason }
     }
 
     /// Runs `body` while a child task extends the job's lease every third of it.

@@ -12,6 +12,7 @@ import argparse
 import base64
 import json
 import os
+import signal
 import socket
 import ssl
 import sys
@@ -32,7 +33,8 @@ class RecordingHandler:
             "mail_from": envelope.mail_from,
             "rcpt_tos": list(envelope.rcpt_tos),
             "content_base64": base64.b64encode(envelope.original_content or b"").decode("ascii"),
-            "tls": session.ssl is not None,
+            # session.ssl is set by STARTTLS; an implicit TLS transport shows in its ssl_object.
+            "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
             "authenticated": bool(session.authenticated),
             "login": auth.get("login"),
             "mechanism": auth.get("mechanism"),
@@ -98,6 +100,9 @@ def main():
     parser.add_argument("--reject-some-recipients", action="store_true")
     parser.add_argument("--exclude-auth", action="append", default=[], help="an AUTH mechanism not to offer")
     args = parser.parse_args()
+    # The test runner may start us with SIGTERM blocked or ignored; the test stops us with it.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     if args.mode == "silent":
         serve_silently()
@@ -112,7 +117,9 @@ def main():
     kwargs = {"hostname": "127.0.0.1", "server_hostname": "envmon-test-smtp"}
     if args.user is not None:
         kwargs["authenticator"] = make_authenticator(args.user, args.password or "")
-        kwargs["auth_require_tls"] = args.mode != "plain"
+        # Only STARTTLS sessions count as TLS for aiosmtpd 1.4's auth_require_tls; an implicit
+        # TLS connection is encrypted from the first byte, so the check is not needed there.
+        kwargs["auth_require_tls"] = args.mode == "starttls"
         kwargs["auth_exclude_mechanism"] = args.exclude_auth
     else:
         kwargs["auth_require_tls"] = False

@@ -11,6 +11,7 @@ into OUTDIR (path, content type, body as text). The path chooses the answer:
 import argparse
 import json
 import os
+import signal
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,6 +57,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--outdir", required=True)
     args = parser.parse_args()
+    # The test runner may start us with SIGTERM blocked or ignored; the test stops us with it.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(args.outdir))
     server.daemon_threads = True
     print(server.server_address[1], flush=True)

@@ -25,8 +25,10 @@ struct TestDatabase: Sendable {
         let cluster = try await TestCluster.shared.address()
         let template = try await TestCluster.shared.template()
         let name = "t_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))"
-        try await TestCluster.withConnection(cluster) { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE \(template)"), logger: logger)
+        try await TestCluster.whileInUse {
+            try await TestCluster.withConnection(cluster) { connection in
+                _ = try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE \(template)"), logger: logger)
+            }
         }
         var address = cluster
         address.database = name
@@ -35,7 +37,9 @@ struct TestDatabase: Sendable {
 
     /// Runs `body` with a pool on this database.
     func withDatabase<T: Sendable>(_ body: @Sendable (Database) async throws -> T) async throws -> T {
-        try await Database.withDatabase(address, logger: Self.logger, maximumConnections: 4, body)
+        await SessionGate.shared.acquire()
+        defer { SessionGate.shared.release() }
+        return try await Database.withDatabase(address, logger: Self.logger, maximumConnections: 3, body)
     }
 
     /// Ingests CSV text through the real path (archive, parse, COPY, merge).
@@ -182,14 +186,11 @@ actor TestCluster {
             _ = try await Database.withDatabase(target, logger: TestDatabase.logger, maximumConnections: 2) { db in
                 try await Migrator(database: db).migrate()
             }
-            try await Self.withConnection(base) { connection in
-                // Another test process may have won the race; either template is good.
-                do {
-                    try await connection.query(PostgresQuery(unsafeSQL: "ALTER DATABASE \(building) RENAME TO \(name)"),
-                                               logger: TestDatabase.logger)
-                } catch {
-                    try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(building)"),
-                                               logger: TestDatabase.logger)
+            // The migration pool's connections may still be closing: retry while the database is in use.
+            try await Self.whileInUse {
+                try await Self.withConnection(base) { connection in
+                    _ = try await connection.query(PostgresQuery(unsafeSQL: "ALTER DATABASE \(building) RENAME TO \(name)"),
+                                                   logger: TestDatabase.logger)
                 }
             }
         }
@@ -197,8 +198,25 @@ actor TestCluster {
         return name
     }
 
+    /// Retries `body` for a while when PostgreSQL answers "database is being accessed by other users".
+    static func whileInUse(_ body: () async throws -> Void) async throws {
+        for attempt in 1...50 {
+            do {
+                return try await body()
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55006" && attempt < 50 {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
     @discardableResult
     static func withConnection<T: Sendable>(_ address: ServerAddress, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        await SessionGate.shared.acquire()
+        defer { SessionGate.shared.release() }
+        return try await connected(address, body)
+    }
+
+    private static func connected<T: Sendable>(_ address: ServerAddress, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         let connection = try await PostgresConnection.connect(
             configuration: try Database.connectionConfiguration(address), id: 1, logger: TestDatabase.logger)
         do {
@@ -220,5 +238,45 @@ enum EmbeddedPostgresChecksum {
             hash = hash &* 0x0000_0100_0000_01b3
         }
         return String(hash, radix: 16)
+    }
+}
+
+/// Limits how many database sessions the parallel tests hold at once, so that hundreds of
+/// parameterised cases never exhaust the cluster's connections.
+final class SessionGate: @unchecked Sendable {
+    static let shared = SessionGate(limit: 24)
+
+    private let lock = NSLock()
+    private let limit: Int
+    private var active = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    func acquire() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let admitted: Bool = lock.withLock {
+                if active < limit {
+                    active += 1
+                    return true
+                }
+                waiting.append(continuation)
+                return false
+            }
+            if admitted { continuation.resume() }
+        }
+    }
+
+    func release() {
+        let next: CheckedContinuation<Void, Never>? = lock.withLock {
+            if waiting.isEmpty {
+                active -= 1
+                return nil
+            }
+            return waiting.removeFirst()
+        }
+        next?.resume()
     }
 }

@@ -1,0 +1,74 @@
+@testable import EnvMonServer
+import EnvMonStore
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import ServiceLifecycle
+import Testing
+
+@Suite("envmon serve's ServiceGroup", .timeLimit(.minutes(2)))
+struct ServiceGroupTests {
+    /// A port nobody listens on now.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw HarnessTimeout(what: "a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func request(_ url: String, method: String = "GET", token: String? = nil, body: String? = nil) async throws -> (Int, [String: Any]) {
+        var request = URLRequest(url: try #require(URL(string: url)))
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("text/csv", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, object)
+    }
+
+    @Test("pool, HTTP server and workers run together, load an upload, and stop on graceful shutdown")
+    func serveAndStop() async throws {
+        let testDB = try await TestDatabase.make()
+        var config = ServerConfiguration.test
+        config.port = try Self.freePort()
+        config.workers = 2
+        let token = try await testDB.withDatabase { db in try await TokenStore(database: db).create(name: "ops", scope: .upload).secret }
+        let database = try Database.unstarted(testDB.address, logger: Harness.logger, maximumConnections: config.poolSize)
+        let group = EnvMonServices.group(config: config, database: database, metrics: ServiceMetrics(), logger: Harness.logger)
+        let base = "http://127.0.0.1:\(config.port)"
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var ready = 0
+            for _ in 0..<100 where ready != 200 {
+                ready = (try? await Self.request("\(base)/readyz").0) ?? 0
+                if ready != 200 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(ready == 200)
+            let (status, accepted) = try await Self.request("\(base)/v1/uploads?kind=emissions", method: "POST", token: token,
+                                                            body: Feed.emissions(rows: 2, seed: 77))
+            #expect(status == 202)
+            let id = try #require(accepted["id"] as? Int)
+            var state = ""
+            for _ in 0..<200 where state != "loaded" {
+                state = try await Self.request("\(base)/v1/uploads/\(id)", token: token).1["status"] as? String ?? ""
+                if state != "loaded" { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(state == "loaded")
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect((try? await Self.request("\(base)/healthz").0) == nil)  // the server is gone
+    }
+}
