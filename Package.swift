@@ -107,7 +107,9 @@ let package = Package(
         .plugin(name: "EmbedResourcesPlugin", capability: .buildTool(), dependencies: ["EmbedResources"]),
 
         .testTarget(name: "EnvMonDomainTests", dependencies: ["EnvMonDomain"], swiftSettings: swiftSettings),
-        .testTarget(name: "EnvMonIngestTests", dependencies: ["EnvMonIngest"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EnvMonIngestTests", dependencies: ["EnvMonIngest"], exclude: ["Fixtures"], swiftSettings: swiftSettings
+        ),
         .testTarget(name: "EnvMonAlertingTests", dependencies: ["EnvMonAlerting"], swiftSettings: swiftSettings),
         .testTarget(name: "EmbeddedPostgresTests", dependencies: ["EmbeddedPostgres"], swiftSettings: swiftSettings),
         .testTarget(

@@ -10,17 +10,9 @@ public struct AnalyticsUnavailable: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// What acknowledging an alert found.
-public enum AlertAckResult: Sendable, Equatable {
-    /// The alert as JSON after the acknowledgement.
-    case acknowledged(json: String)
-    case notFound
-    case resolved
-}
-
-/// The reads and the one write the HTTP API needs beyond uploads: metric values, plan progress,
-/// alerts and their acknowledgement. Rows travel as JSON built by PostgreSQL, so that numbers
-/// keep their exact decimal form and the views may gain columns without a code change.
+/// The reads the HTTP API needs beyond uploads and alerts: metric values and plan progress (rows
+/// travel as JSON built by PostgreSQL, so that numbers keep their exact decimal form and the views
+/// may gain columns without a code change), rejection counts, and the gauges of `/metrics`.
 public struct ServiceQueries: Sendable {
     public let database: Database
 
@@ -46,51 +38,6 @@ public struct ServiceQueries: Sendable {
         try await jsonArray(view: "analytics.plan_progress", """
             SELECT coalesce(jsonb_agg(to_jsonb(p)), '[]'::jsonb)::text FROM analytics.plan_progress p
             """)
-    }
-
-    static let alertColumns = """
-        id, fingerprint, rule, kind, severity, state, labels, annotations, value, target, active_since, fired_at,
-        resolved_at, last_seen_active, acked_by, acked_at, ack_note, created_at, updated_at
-        """
-
-    /// Alerts, newest first, optionally of one state; a JSON array.
-    public func alerts(state: String?, limit: Int) async throws -> String {
-        try await jsonArray(view: "envmon.alert", PostgresQuery(unsafeSQL: """
-            SELECT coalesce(jsonb_agg(to_jsonb(a) ORDER BY a.id DESC), '[]'::jsonb)::text FROM (
-                SELECT \(Self.alertColumns) FROM envmon.alert
-                 WHERE ($1::text IS NULL OR state = $1) ORDER BY id DESC LIMIT $2) a
-            """, binds: try Self.binds(state, limit)))
-    }
-
-    /// Records who acknowledged an open alert, with a note, and appends an `ack` event.
-    public func acknowledge(alertID: Int64, by actor: String, note: String?) async throws -> AlertAckResult {
-        let logger = database.logger
-        return try await database.client.withTransaction(logger: logger) { tx in
-            var state: String?
-            for try await found in try await tx.query(
-                "SELECT state FROM envmon.alert WHERE id = \(alertID) FOR UPDATE", logger: logger).decode(String.self) {
-                state = found
-            }
-            guard let state else { return .notFound }
-            if state == "resolved" { return .resolved }
-            try await tx.query("""
-                UPDATE envmon.alert SET acked_by = \(actor), acked_at = now(), ack_note = \(note), updated_at = now()
-                 WHERE id = \(alertID)
-                """, logger: logger)
-            let object: [String: String] = note.map { ["note": $0] } ?? [:]
-            let details = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
-            try await tx.query("""
-                INSERT INTO envmon.alert_event (alert_id, at, from_state, to_state, event, actor, details)
-                VALUES (\(alertID), now(), \(state), \(state), 'ack', \(actor), \(details)::jsonb)
-                """, logger: logger)
-            var json = "{}"
-            for try await text in try await tx.query(PostgresQuery(unsafeSQL: """
-                SELECT to_jsonb(a)::text FROM (SELECT \(Self.alertColumns) FROM envmon.alert WHERE id = $1) a
-                """, binds: try Self.binds(alertID)), logger: logger).decode(String.self) {
-                json = text
-            }
-            return .acknowledged(json: json)
-        }
     }
 
     /// How many rejections an upload has.

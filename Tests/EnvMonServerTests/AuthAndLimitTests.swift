@@ -75,6 +75,16 @@ struct AuthAndLimitTests {
         }
     }
 
+    @Test("an empty body is 422")
+    func emptyBody() async throws {
+        try await Harness.withApp(workers: 0) { client, _, tokens in
+            let response = try await client.execute(uri: "/v1/uploads?kind=sewage", method: .post,
+                                                    headers: Harness.csvHeaders(tokens.upload), body: ByteBuffer())
+            #expect(response.status == .unprocessableContent)
+            #expect(try Harness.json(response.body)["error"] as? String == "empty_body")
+        }
+    }
+
     @Test("a body over the limit is 413, by declared length and while streaming; nothing is archived")
     func tooLarge() async throws {
         var config = ServerConfiguration.test

@@ -15,9 +15,13 @@ chmod 755 "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 command -v /usr/bin/time >/dev/null || { apt-get install -y -q time >/dev/null; }
 
-echo "building envmon (release)…" >&2
-swift build -c release --product envmon >/dev/null
-ENVMON="$(swift build -c release --show-bin-path)/envmon"
+# ENVMON_BIN: a release binary to measure (default: build one into .build-release).
+if [ -z "${ENVMON_BIN:-}" ]; then
+    echo "building envmon (release)…" >&2
+    swift build -c release --product envmon --scratch-path .build-release >/dev/null
+    ENVMON_BIN="$(swift build -c release --scratch-path .build-release --show-bin-path)/envmon"
+fi
+ENVMON=$ENVMON_BIN
 export ENVMON_HOME="$WORK/home"
 "$ENVMON" db start >/dev/null
 URL=$("$ENVMON" db url)

@@ -42,7 +42,8 @@ struct BureauController {
             throw APIError.notAllowed("state", state, allowed: Self.alertStates)
         }
         let (limit, _) = try Paging.read(query, defaultLimit: 200, maximum: 1_000)
-        return JSONBody.wrap("alerts", json: try await ServiceQueries(database: database).alerts(state: state, limit: limit))
+        let alerts = try await AlertStore(database: database).list(state: state ?? "all", limit: limit)
+        return try JSONBody.response(["alerts": alerts])
     }
 
     struct AckBody: Decodable {
@@ -65,13 +66,13 @@ struct BureauController {
                 throw APIError.badRequest("the body must be JSON like {\"note\": \"called the plant\"}")
             }
         }
-        switch try await ServiceQueries(database: database).acknowledge(alertID: id, by: token.name, note: note) {
-        case .acknowledged(let json):
-            return JSONBody.raw(Array(json.utf8))
-        case .notFound:
+        do {
+            let alert = try await AlertStore(database: database).acknowledge(alertID: id, by: token.name, note: note, at: Date())
+            return try JSONBody.response(alert)
+        } catch is AlertNotFound {
             throw APIError.notFound("no alert with id \(id)")
-        case .resolved:
-            throw APIError(.conflict, error: "alert_resolved", detail: "alert \(id) is resolved; only open alerts can be acknowledged")
+        } catch let error as AlertStateConflict {
+            throw APIError(.conflict, error: "alert_resolved", detail: error.description)
         }
     }
 }

@@ -60,6 +60,7 @@ struct UploadController {
             request.body, mediaType: mediaType,
             boundary: mediaType == UploadMediaType.multipart ? (parameters["boundary"] ?? "") : nil)
         defer { try? FileManager.default.removeItem(at: file.url) }
+        guard file.size > 0 else { throw APIError.unprocessable("empty_body", "the upload is empty; send the file's bytes") }
         if ingest.format == .auto, let type = file.mediaType, let implied = UploadMediaType.formats[type] {
             ingest.format = implied
         }

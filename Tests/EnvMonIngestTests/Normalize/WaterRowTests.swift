@@ -12,7 +12,7 @@ import Testing
     ]
 
     static func nationalRows() throws -> [[String]] {
-        let url = try #require(Fixture.locate("shared/data/cnemc_auto_stations_2021-04.csv"))
+        let url = try #require(Fixture.locate("Tests/EnvMonIngestTests/Fixtures/cnemc_auto_stations_2021-04.csv"))
         let text = try String(contentsOf: url, encoding: .utf8)
         let lines = text.split(whereSeparator: \.isNewline).map(String.init)
         return lines.dropFirst().map { line in
