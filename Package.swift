@@ -112,9 +112,21 @@ let package = Package(
         ),
         .testTarget(name: "EnvMonAlertingTests", dependencies: ["EnvMonAlerting"], swiftSettings: swiftSettings),
         .testTarget(name: "EmbeddedPostgresTests", dependencies: ["EmbeddedPostgres"], swiftSettings: swiftSettings),
+        // One embedded cluster and migrated template per test process, shared by the suites
+        // that need a database.
+        .target(
+            name: "EnvMonTestSupport",
+            dependencies: [
+                "EnvMonStore", "EmbeddedPostgres", "EnvMonServer", "EnvMonDomain",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/EnvMonTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EnvMonStoreTests",
-            dependencies: ["EnvMonStore", "EmbeddedPostgres", "EnvMonIngest", "EnvMonServer"],
+            dependencies: ["EnvMonStore", "EmbeddedPostgres", "EnvMonIngest", "EnvMonServer", "EnvMonTestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
@@ -127,7 +139,7 @@ let package = Package(
         .testTarget(
             name: "EnvMonServerTests",
             dependencies: [
-                "EnvMonServer", "envmon",
+                "EnvMonServer", "envmon", "EnvMonTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

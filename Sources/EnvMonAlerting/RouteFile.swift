@@ -201,10 +201,9 @@ private struct RouteFileParser {
                 let items: [Node] = if case .sequence = toNode { reader.sequence(toNode, what: "email.to") ?? [] } else { [toNode] }
                 for item in items {
                     guard let value = interpolated(item, what: "email.to") else { continue }
-                    for address in value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
-                    where !address.isEmpty {
-                        if !address.contains("@") || address.contains(" ") {
-                            reader.report(item, "'\(address)' is not an email address")
+                    for address in RouteFile.addresses(in: value) {
+                        if !RouteFile.isMailbox(address) {
+                            reader.report(item, "'\(address)' is not an email address (write name@example.org or 王工 <name@example.org>)")
                         }
                         addresses.append(address)
                     }
@@ -289,5 +288,42 @@ private struct RouteFileParser {
             if let route = parseRoute(child, parent: settings) { children.append(route) }
         }
         return Route(settings: settings, matchers: matchers, continue: continues, routes: children)
+    }
+}
+
+extension RouteFile {
+    /// Addresses of a comma-separated list; commas inside a quoted display name or inside
+    /// `<…>` do not split.
+    static func addresses(in text: String) -> [String] {
+        var result: [String] = []
+        var current = ""
+        var quoted = false
+        var angled = false
+        for character in text {
+            switch character {
+            case "\"": quoted.toggle()
+            case "<": angled = true
+            case ">": angled = false
+            case "," where !quoted && !angled:
+                result.append(current)
+                current = ""
+                continue
+            default: break
+            }
+            current.append(character)
+        }
+        result.append(current)
+        return result.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// `name@domain` or `Display Name <name@domain>`.
+    static func isMailbox(_ text: String) -> Bool {
+        var address = Substring(text)
+        if let open = text.lastIndex(of: "<"), text.hasSuffix(">") {
+            address = text[text.index(after: open)..<text.index(before: text.endIndex)]
+        }
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
+            && !address.contains(where: { $0 == " " || $0 == "\r" || $0 == "\n" || $0 == "<" || $0 == ">" })
     }
 }

@@ -57,6 +57,29 @@ public struct IngestReport: Sendable, Codable, Equatable {
     public var duplicateOf: Int64?
     public var error: String?
 
+    private enum CodingKeys: String, CodingKey {
+        case id, file, kind, sha256, status, rowsTotal, rowsLoaded, rowsUnchanged, rowsRejected, rowsSkipped,
+             rowsSuperseded, duplicateOf, error
+    }
+
+    /// Every key is written, absent values as `null`, so that scripts can rely on the shape.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(file, forKey: .file)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(sha256, forKey: .sha256)
+        try c.encode(status, forKey: .status)
+        try c.encode(rowsTotal, forKey: .rowsTotal)
+        try c.encode(rowsLoaded, forKey: .rowsLoaded)
+        try c.encode(rowsUnchanged, forKey: .rowsUnchanged)
+        try c.encode(rowsRejected, forKey: .rowsRejected)
+        try c.encode(rowsSkipped, forKey: .rowsSkipped)
+        try c.encode(rowsSuperseded, forKey: .rowsSuperseded)
+        try c.encode(duplicateOf, forKey: .duplicateOf)
+        try c.encode(error, forKey: .error)
+    }
+
     /// A file that could not be opened: nothing was stored.
     public static func unreadable(file: String, kind: FeedKind) -> IngestReport {
         IngestReport(id: nil, file: file, kind: kind, sha256: nil,

@@ -63,7 +63,7 @@ public struct OutboxNotifier: Sendable {
                     if error.isRetryable && entry.attempts + 1 < OutboxStore.maxAttempts { round.retrying += 1 } else { round.failed += 1 }
                     round.errors.append("\(entry.receiver): \(error.reason)")
                 } else {
-                    try await outbox.markDelivered(id: id, at: Date())
+                    try await outbox.markDelivered(id: id, at: now)
                     logger.debug("notification delivered", metadata: ["envmon.notify.receiver": "\(entry.receiver)"])
                     round.delivered += 1
                 }

@@ -66,7 +66,7 @@ public struct Database: Sendable {
         return configuration
     }
 
-    static func connectionConfiguration(_ address: ServerAddress) throws -> PostgresConnection.Configuration {
+    public static func connectionConfiguration(_ address: ServerAddress) throws -> PostgresConnection.Configuration {
         var configuration: PostgresConnection.Configuration
         if let socket = address.socketDirectory {
             configuration = .init(

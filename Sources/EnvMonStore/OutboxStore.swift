@@ -80,11 +80,11 @@ public struct OutboxStore: Sendable {
         public var pending: Int
         public var delivered: Int
         public var failed: Int
-        public var retrying: [Problem]
+        public var problems: [Problem]
     }
 
     public func status() async throws -> Status {
-        var status = Status(pending: 0, delivered: 0, failed: 0, retrying: [])
+        var status = Status(pending: 0, delivered: 0, failed: 0, problems: [])
         for try await (state, count) in try await database.client.query(
             "SELECT status, count(*)::integer FROM envmon.notification_outbox GROUP BY status", logger: database.logger
         ).decode((String, Int).self) {
@@ -98,7 +98,7 @@ public struct OutboxStore: Sendable {
             SELECT id, receiver, status, attempts, last_error, next_attempt_at, created_at FROM envmon.notification_outbox
             WHERE status = 'failed' OR (status = 'pending' AND attempts > 0) ORDER BY id DESC LIMIT 100
             """, logger: database.logger).decode((Int64, String, String, Int, String?, Date, Date).self) {
-            status.retrying.append(.init(id: id, receiver: receiver, status: state, attempts: attempts, lastError: error,
+            status.problems.append(.init(id: id, receiver: receiver, status: state, attempts: attempts, lastError: error,
                                          nextAttemptAt: next, createdAt: created))
         }
         return status

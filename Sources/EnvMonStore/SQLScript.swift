@@ -4,8 +4,8 @@ import Foundation
 /// inside quotes, quoted identifiers, dollar-quoted bodies and comments.
 ///
 /// postgres-nio speaks the extended protocol, which runs one statement per query.
-enum SQLScript {
-    static func statements(_ script: String) -> [String] {
+public enum SQLScript {
+    public static func statements(_ script: String) -> [String] {
         var statements: [String] = []
         var current: [Character] = []
         let chars = Array(script)

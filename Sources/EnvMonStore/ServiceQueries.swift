@@ -79,12 +79,4 @@ public struct ServiceQueries: Sendable {
             throw AnalyticsUnavailable(view: view)
         }
     }
-
-    private static func binds(_ values: (any PostgresEncodable & Sendable)?...) throws -> PostgresBindings {
-        var binds = PostgresBindings()
-        for value in values {
-            if let value { try binds.append(value) } else { binds.appendNull() }
-        }
-        return binds
-    }
 }

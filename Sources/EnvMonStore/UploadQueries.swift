@@ -98,3 +98,14 @@ public struct UploadQueries: Sendable {
         return result
     }
 }
+
+extension UploadQueries {
+    /// The id of the newest upload that finished loading or failing (the evaluator's trigger).
+    public func newestFinishedUpload() async throws -> Int64? {
+        var newest: Int64?
+        for try await id in try await database.client.query(
+            "SELECT max(id) FROM envmon.upload WHERE status IN ('loaded', 'failed', 'reverted')", logger: database.logger
+        ).decode(Int64?.self) { newest = id }
+        return newest
+    }
+}

@@ -153,6 +153,32 @@ struct ListedAlert: Encodable {
     var summary: String?
     var description: String?
 
+    private enum CodingKeys: String, CodingKey {
+        case id, rule, kind, state, severity, labels, value, target, startedAt, firedAt, resolvedAt, ackedBy, ackedAt,
+             ackNote, summary, description
+    }
+
+    /// Every key is written, absent values as `null`.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(rule, forKey: .rule)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(state, forKey: .state)
+        try c.encode(severity, forKey: .severity)
+        try c.encode(labels, forKey: .labels)
+        try c.encode(value, forKey: .value)
+        try c.encode(target, forKey: .target)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(firedAt, forKey: .firedAt)
+        try c.encode(resolvedAt, forKey: .resolvedAt)
+        try c.encode(ackedBy, forKey: .ackedBy)
+        try c.encode(ackedAt, forKey: .ackedAt)
+        try c.encode(ackNote, forKey: .ackNote)
+        try c.encode(summary, forKey: .summary)
+        try c.encode(description, forKey: .description)
+    }
+
     init(_ alert: StoredAlert) {
         id = alert.id ?? 0
         rule = alert.rule

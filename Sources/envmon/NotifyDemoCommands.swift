@@ -29,7 +29,7 @@ struct Notify: AsyncParsableCommand {
             }
             if global.json { try Output.json(status); return }
             Output.line("outbox: \(status.pending) pending, \(status.delivered) delivered, \(status.failed) failed")
-            for p in status.retrying {
+            for p in status.problems {
                 Output.line("  #\(p.id) \(p.receiver) \(p.status) after \(p.attempts) attempt(s), next \(p.nextAttemptAt.iso8601Text): \(p.lastError ?? "")")
             }
             return

@@ -8,7 +8,7 @@ import Foundation
 /// `envmon serve`: the HTTP API, ingest workers, inbox watcher and alert loops in one process.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the HTTP API, the ingest workers and the inbox watcher until SIGTERM/SIGINT.",
+        abstract: "Run the HTTP API, ingest workers, inbox watcher, alert evaluator and notifier until SIGTERM/SIGINT.",
         discussion: """
             Every option can also be set by environment (the flag wins): ENVMON_HOST, ENVMON_PORT,
             ENVMON_WORKERS, ENVMON_INBOX, ENVMON_MAX_UPLOAD_BYTES, ENVMON_JOB_LEASE. Logs are JSON
@@ -17,6 +17,7 @@ struct Serve: AsyncParsableCommand {
             """)
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var alertFiles: AlertFilesOption
     @Option(name: .long, help: "Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface).")
     var host: String?
     @Option(name: .long, help: "Port to listen on (default 8080).")
@@ -78,6 +79,11 @@ struct Serve: AsyncParsableCommand {
             "envmon.http": "\(config.host):\(config.port)", "envmon.workers": "\(config.workers)",
             "envmon.inbox": "\(config.inbox?.path ?? "-")", "envmon.database": "\(address.displayLocation)",
         ])
-        try await EnvMonServices.group(config: config, database: database, metrics: metrics, logger: logger).run()
+        let alertLoops = AlertLoops.services(
+            database: database, configuration: try Evaluate.loadConfiguration(global, alertFiles),
+            delivery: try NotifyContext.make(global), logger: logger)
+        try await EnvMonServices.group(
+            config: config, database: database, metrics: metrics, logger: logger, alertLoops: alertLoops
+        ).run()
     }
 }

@@ -1,5 +1,6 @@
 @testable import EnvMonServer
 @testable import EnvMonStore
+import EnvMonTestSupport
 import Foundation
 import HTTPTypes
 import HummingbirdTesting

@@ -1,5 +1,6 @@
 @testable import EnvMonServer
 import EnvMonStore
+import EnvMonTestSupport
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -34,7 +35,7 @@ struct BureauAPITests {
             let acked = try Harness.json(ack.body)
             #expect(acked["acked_by"] as? String == "alice")
             #expect(acked["ack_note"] as? String == "已通知污水厂")
-            #expect(try await testDB.value("SELECT event || '/' || actor FROM envmon.alert_event WHERE alert_id = \(id)") == "ack/alice")
+            #expect(try await testDB.value("SELECT event || '/' || actor FROM envmon.alert_event WHERE alert_id = \(id)") == "acknowledged/alice")
 
             let missing = try await client.execute(uri: "/v1/alerts/424242/ack", method: .post, headers: Harness.bearer(tokens.admin))
             #expect(missing.status == .notFound)

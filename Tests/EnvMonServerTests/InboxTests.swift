@@ -1,5 +1,6 @@
 @testable import EnvMonServer
 import EnvMonStore
+import EnvMonTestSupport
 import Foundation
 import ServiceLifecycle
 import Testing

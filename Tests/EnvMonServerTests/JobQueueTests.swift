@@ -1,6 +1,7 @@
 import EnvMonDomain
 @testable import EnvMonServer
 @testable import EnvMonStore
+import EnvMonTestSupport
 import Foundation
 import Logging
 import PostgresNIO

@@ -1,5 +1,6 @@
 @testable import EnvMonServer
 import EnvMonStore
+import EnvMonTestSupport
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -2,6 +2,7 @@ import EnvMonAlerting
 import EnvMonDomain
 @testable import EnvMonServer
 @testable import EnvMonStore
+import EnvMonTestSupport
 import Foundation
 import Testing
 

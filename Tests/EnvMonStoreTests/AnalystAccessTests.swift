@@ -1,4 +1,5 @@
 @testable import EnvMonStore
+import EnvMonTestSupport
 import Foundation
 import Testing
 

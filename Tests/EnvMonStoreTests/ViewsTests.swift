@@ -1,5 +1,6 @@
 import EnvMonDomain
 @testable import EnvMonStore
+import EnvMonTestSupport
 import Foundation
 import Testing
 

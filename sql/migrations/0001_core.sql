@@ -123,10 +123,14 @@ DECLARE
     name text := format('emission_reading_%s', to_char(month_start, 'YYYYMM'));
 BEGIN
     IF to_regclass('envmon.' || name) IS NULL THEN
-        EXECUTE format(
-            'CREATE TABLE envmon.%I PARTITION OF envmon.emission_reading FOR VALUES FROM (%L) TO (%L)',
-            name, month_start::timestamp AT TIME ZONE 'UTC',
-            (month_start + interval '1 month')::timestamp AT TIME ZONE 'UTC');
+        -- Two loads may reach a new month together: the second waits, then finds it made.
+        PERFORM pg_advisory_xact_lock(hashtext('envmon.' || name));
+        IF to_regclass('envmon.' || name) IS NULL THEN
+            EXECUTE format(
+                'CREATE TABLE envmon.%I PARTITION OF envmon.emission_reading FOR VALUES FROM (%L) TO (%L)',
+                name, month_start::timestamp AT TIME ZONE 'UTC',
+                (month_start + interval '1 month')::timestamp AT TIME ZONE 'UTC');
+        END IF;
     END IF;
 END;
 $$;

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import NIOCore
+import PostgresNIO
 
 /// The bureau's figures and alerts: `GET /v1/metrics`, `GET /v1/plan`, `GET /v1/alerts`,
 /// `POST /v1/alerts/{id}/ack`.
@@ -67,8 +68,12 @@ struct BureauController {
             }
         }
         do {
-            let alert = try await AlertStore(database: database).acknowledge(alertID: id, by: token.name, note: note, at: Date())
-            return try JSONBody.response(alert)
+            do {
+                let alert = try await AlertStore(database: database).acknowledge(alertID: id, by: token.name, note: note, at: Date())
+                return try JSONBody.response(alert)
+            } catch let error as PostgresTransactionError {
+                throw ErrorMiddleware<APIContext>.underlying(error)
+            }
         } catch is AlertNotFound {
             throw APIError.notFound("no alert with id \(id)")
         } catch let error as AlertStateConflict {

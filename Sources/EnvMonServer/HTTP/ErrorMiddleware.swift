@@ -14,7 +14,12 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
-            return try await next(request, context)
+            do {
+                return try await next(request, context)
+            } catch let error as PostgresTransactionError {
+                // What went wrong inside a transaction, not the wrapper.
+                throw Self.underlying(error)
+            }
         } catch let error as APIError {
             throw error
         } catch let error as HTTPError {
@@ -31,5 +36,10 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.error("request failed", metadata: ["envmon.error": "\(Database.describe(error))"])
             throw APIError(.internalServerError, error: "internal", detail: "internal error; the server log has the details")
         }
+    }
+
+    /// The error a transaction's body, BEGIN or COMMIT threw.
+    static func underlying(_ error: PostgresTransactionError) -> any Error {
+        error.closureError ?? error.beginError ?? error.commitError ?? error
     }
 }

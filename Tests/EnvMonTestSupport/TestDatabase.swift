@@ -1,27 +1,33 @@
 import EmbeddedPostgres
-import EnvMonDomain
-import EnvMonServer
-@testable import EnvMonStore
-import Foundation
-import Logging
-import PostgresNIO
+public import EnvMonDomain
+public import EnvMonServer
+public import EnvMonStore
+public import Foundation
+public import Logging
+public import PostgresNIO
 
 /// A fresh, migrated database in this test process's embedded cluster.
 ///
 /// The cluster lives in `/tmp/envmon-tests-<uid>` and is started once (under a file lock) for the
 /// whole test process; migrations run once into a template database named after their checksum,
 /// and every `make()` copies it (`CREATE DATABASE … TEMPLATE`), so suites run in parallel.
-struct TestDatabase: Sendable {
-    let address: ServerAddress
-    let name: String
+public struct TestDatabase: Sendable {
+    public let address: ServerAddress
+    public let name: String
 
-    static let logger: Logger = {
+    /// A handle on an existing database (e.g. a second one made by a test).
+    public init(address: ServerAddress, name: String) {
+        self.address = address
+        self.name = name
+    }
+
+    public static let logger: Logger = {
         var logger = Logger(label: "envmon.tests")
         logger.logLevel = .warning
         return logger
     }()
 
-    static func make() async throws -> TestDatabase {
+    public static func make() async throws -> TestDatabase {
         let cluster = try await TestCluster.shared.address()
         let template = try await TestCluster.shared.template()
         let name = "t_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))"
@@ -36,18 +42,30 @@ struct TestDatabase: Sendable {
     }
 
     /// Runs `body` with a pool on this database.
-    func withDatabase<T: Sendable>(_ body: @Sendable (Database) async throws -> T) async throws -> T {
-        await SessionGate.shared.acquire()
-        defer { SessionGate.shared.release() }
-        return try await Database.withDatabase(address, logger: Self.logger, maximumConnections: 3, body)
+    @discardableResult
+    public func withDatabase<T: Sendable>(connections: Int = 3, _ body: @Sendable (Database) async throws -> T) async throws -> T {
+        try await SessionGate.shared.run {
+            try await Database.withDatabase(address, logger: Self.logger, maximumConnections: connections, body)
+        }
+    }
+
+    /// The first column of the first row, as text.
+    public func value(_ sql: String) async throws -> String? {
+        try await TestCluster.withConnection(address) { connection in
+            for try await text in try await connection.query(PostgresQuery(unsafeSQL: "SELECT (\(sql))::text"), logger: Self.logger)
+                .decode(String?.self) {
+                return text
+            }
+            return nil
+        }
     }
 
     /// Ingests CSV text through the real path (archive, parse, COPY, merge).
-    func ingest(_ kind: FeedKind, csv: String, year: Int? = nil, now: Date? = nil) async throws -> UploadSummary {
+    public func ingest(_ kind: FeedKind, csv: String, year: Int? = nil, now: Date? = nil) async throws -> UploadSummary {
         try await ingest(kind, bytes: Array(csv.utf8), fileName: "test.csv", year: year, now: now)
     }
 
-    func ingest(_ kind: FeedKind, bytes: [UInt8], fileName: String, year: Int? = nil, now: Date? = nil,
+    public func ingest(_ kind: FeedKind, bytes: [UInt8], fileName: String, year: Int? = nil, now: Date? = nil,
                 configure: @Sendable (inout IngestRequest) -> Void = { _ in }) async throws -> UploadSummary {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-\(UUID().uuidString)-\(fileName)")
         try Data(bytes).write(to: file)
@@ -64,11 +82,11 @@ struct TestDatabase: Sendable {
     }
 
     /// Every column as text (NULL → nil), rows in the query's order.
-    func rows(_ sql: String) async throws -> [[String: String?]] {
+    public func rows(_ sql: String) async throws -> [[String: String?]] {
         try await Self.rows(sql, address: address)
     }
 
-    func execute(_ sql: String) async throws {
+    public func execute(_ sql: String) async throws {
         try await TestCluster.withConnection(address) { connection in
             for statement in SQLScript.statements(sql) {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: Self.logger)
@@ -77,7 +95,7 @@ struct TestDatabase: Sendable {
     }
 
     /// The same, connected as a login role that is a member of envmon_analyst.
-    func rowsAsAnalyst(_ sql: String) async throws -> [[String: String?]] {
+    public func rowsAsAnalyst(_ sql: String) async throws -> [[String: String?]] {
         try await execute("""
             DO $$ BEGIN
                 IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'analyst_test') THEN
@@ -91,7 +109,7 @@ struct TestDatabase: Sendable {
         return try await Self.rows(sql, address: analyst)
     }
 
-    static func rows(_ sql: String, address: ServerAddress) async throws -> [[String: String?]] {
+    public static func rows(_ sql: String, address: ServerAddress) async throws -> [[String: String?]] {
         let wrapped = """
             SELECT (SELECT jsonb_object_agg(e.key, e.value #>> '{}') FROM jsonb_each(to_jsonb(q)) e)::text
             FROM (\(sql)) q
@@ -113,17 +131,17 @@ struct TestDatabase: Sendable {
 }
 
 /// The outcome of a test ingest.
-struct UploadSummary: Sendable {
-    var id: Int64
-    var status: String
-    var rowsTotal: Int
-    var rowsLoaded: Int
-    var rowsUnchanged: Int
-    var rowsRejected: Int
-    var rowsSkipped: Int
-    var rowsSuperseded: Int
-    var duplicateOf: Int64?
-    var error: String?
+public struct UploadSummary: Sendable {
+    public var id: Int64
+    public var status: String
+    public var rowsTotal: Int
+    public var rowsLoaded: Int
+    public var rowsUnchanged: Int
+    public var rowsRejected: Int
+    public var rowsSkipped: Int
+    public var rowsSuperseded: Int
+    public var duplicateOf: Int64?
+    public var error: String?
 
     init(_ report: IngestReport) {
         id = report.id ?? -1
@@ -140,17 +158,17 @@ struct UploadSummary: Sendable {
 }
 
 /// The test process's one embedded cluster.
-actor TestCluster {
-    static let shared = TestCluster()
+public actor TestCluster {
+    public static let shared = TestCluster()
 
     private var cached: ServerAddress?
     private var templateName: String?
 
-    static var home: URL {
+    public static var home: URL {
         URL(fileURLWithPath: "/tmp/envmon-tests-\(getuid())")
     }
 
-    func address() throws -> ServerAddress {
+    public func address() throws -> ServerAddress {
         if let cached { return cached }
         let cluster = try EmbeddedPostgres(home: Self.home, logger: TestDatabase.logger)
         let info = try cluster.start()
@@ -161,7 +179,7 @@ actor TestCluster {
     }
 
     /// A migrated template database named after the migrations' and views' checksums.
-    func template() async throws -> String {
+    public func template() async throws -> String {
         if let templateName { return templateName }
         let base = try address()
         let scripts = Migrator.bundledMigrations + Migrator.bundledViews
@@ -199,7 +217,7 @@ actor TestCluster {
     }
 
     /// Retries `body` for a while when PostgreSQL answers "database is being accessed by other users".
-    static func whileInUse(_ body: () async throws -> Void) async throws {
+    public static func whileInUse(_ body: () async throws -> Void) async throws {
         for attempt in 1...50 {
             do {
                 return try await body()
@@ -210,10 +228,8 @@ actor TestCluster {
     }
 
     @discardableResult
-    static func withConnection<T: Sendable>(_ address: ServerAddress, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        await SessionGate.shared.acquire()
-        defer { SessionGate.shared.release() }
-        return try await connected(address, body)
+    public static func withConnection<T: Sendable>(_ address: ServerAddress, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await SessionGate.shared.run { try await connected(address, body) }
     }
 
     private static func connected<T: Sendable>(_ address: ServerAddress, _ body: (PostgresConnection) async throws -> T) async throws -> T {
@@ -243,8 +259,20 @@ enum EmbeddedPostgresChecksum {
 
 /// Limits how many database sessions the parallel tests hold at once, so that hundreds of
 /// parameterised cases never exhaust the cluster's connections.
-final class SessionGate: @unchecked Sendable {
-    static let shared = SessionGate(limit: 24)
+public final class SessionGate: @unchecked Sendable {
+    public static let shared = SessionGate(limit: 24)
+
+    /// Set while a task (and its children) holds a session: nested sessions do not wait again,
+    /// so the gate can never deadlock on itself.
+    @TaskLocal static var holding = false
+
+    /// Runs `body` holding one of the gate's sessions.
+    public func run<T>(_ body: () async throws -> T) async throws -> T {
+        if Self.holding { return try await body() }
+        await acquire()
+        defer { release() }
+        return try await Self.$holding.withValue(true) { try await body() }
+    }
 
     private let lock = NSLock()
     private let limit: Int
