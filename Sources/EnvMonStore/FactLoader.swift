@@ -39,27 +39,35 @@ public struct FactLoader: Sendable {
                         INSERT INTO envmon.upload_rejection (upload_id, line, column_name, raw_value, reason)
                         SELECT $1, line, column_name, raw_value, reason FROM stage_rejection
                         """, binds: Self.binds(uploadID)), logger: logger)
-                    var repeated = 0
-                    for try await count in try await tx.query(
-                        PostgresQuery(unsafeSQL: table.rejectRepeatedKeys, binds: Self.binds(uploadID)),
-                        logger: logger
-                    ).decode(Int.self) { repeated = count }
-
-                    var outcome = LoadOutcome(status: .loaded, rowsTotal: tally.rowsTotal, rowsRejected: tally.rowsRejected + repeated,
+                    var outcome = LoadOutcome(status: .loaded, rowsTotal: tally.rowsTotal, rowsRejected: tally.rowsRejected,
                                               rowsSkipped: tally.rowsSkipped)
                     outcome.format = tally.format
-                    let share = outcome.rowsTotal == 0 ? 0 : Double(outcome.rowsRejected) / Double(outcome.rowsTotal)
-                    if share > maxRejectedShare {
-                        outcome.status = .failed
-                        outcome.error = String(
-                            format: "%d of %d rows rejected (%.1f%%), over the limit of %.0f%%; nothing was loaded",
-                            outcome.rowsRejected, outcome.rowsTotal, share * 100, maxRejectedShare * 100)
-                    } else {
-                        let merged = try await merge(table: table, uploadID: uploadID, on: tx)
-                        outcome.rowsLoaded = merged.loaded
-                        outcome.rowsSuperseded = merged.superseded
-                        outcome.rowsUnchanged = outcome.rowsTotal - outcome.rowsLoaded - outcome.rowsRejected - outcome.rowsSkipped
-                        try await SiteRegistry.register(kind: kind, uploadID: uploadID, on: tx, logger: logger)
+                    if !Self.refuse(&outcome, maxRejectedShare: maxRejectedShare) {
+                        // Repeated natural keys are rare: merge first, and only when the upsert
+                        // meets one (SQLSTATE 21000) roll back to the savepoint, reject the
+                        // repeats naming their earlier line, and merge again.
+                        try await tx.query("SAVEPOINT merge", logger: logger)
+                        var merged: (loaded: Int, superseded: Int)?
+                        do {
+                            merged = try await merge(table: table, uploadID: uploadID, on: tx)
+                            try await tx.query("RELEASE SAVEPOINT merge", logger: logger)
+                        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "21000" {
+                            try await tx.query("ROLLBACK TO SAVEPOINT merge", logger: logger)
+                            var repeated = 0
+                            for try await count in try await tx.query(
+                                PostgresQuery(unsafeSQL: table.rejectRepeatedKeys, binds: Self.binds(uploadID)), logger: logger
+                            ).decode(Int.self) { repeated = count }
+                            outcome.rowsRejected += repeated
+                            if !Self.refuse(&outcome, maxRejectedShare: maxRejectedShare) {
+                                merged = try await merge(table: table, uploadID: uploadID, on: tx)
+                            }
+                        }
+                        if let merged {
+                            outcome.rowsLoaded = merged.loaded
+                            outcome.rowsSuperseded = merged.superseded
+                            outcome.rowsUnchanged = outcome.rowsTotal - outcome.rowsLoaded - outcome.rowsRejected - outcome.rowsSkipped
+                            try await SiteRegistry.register(kind: kind, uploadID: uploadID, on: tx, logger: logger)
+                        }
                     }
                     try await Self.record(outcome, uploadID: uploadID, on: tx, logger: logger)
                     return outcome
@@ -76,6 +84,17 @@ public struct FactLoader: Sendable {
             }
             return outcome
         }
+    }
+
+    /// Marks the outcome failed when its rejected share is over the limit; says whether it did.
+    static func refuse(_ outcome: inout LoadOutcome, maxRejectedShare: Double) -> Bool {
+        let share = outcome.rowsTotal == 0 ? 0 : Double(outcome.rowsRejected) / Double(outcome.rowsTotal)
+        guard share > maxRejectedShare else { return false }
+        outcome.status = .failed
+        outcome.error = String(
+            format: "%d of %d rows rejected (%.1f%%), over the limit of %.0f%%; nothing was loaded",
+            outcome.rowsRejected, outcome.rowsTotal, share * 100, maxRejectedShare * 100)
+        return true
     }
 
     static func reason(for error: any Error) -> String {
@@ -166,14 +185,16 @@ public struct FactLoader: Sendable {
         let loaded = try await count(PostgresQuery(unsafeSQL: """
             INSERT INTO envmon.emission_reading (series_id, measured_at, \(values.joined(separator: ", ")), upload_id, line, extra)
             SELECT series_id, measured_at, \(values.joined(separator: ", ")), $1, line, extra FROM stage_keyed
+            ORDER BY series_id, measured_at
             ON CONFLICT (series_id, measured_at) DO UPDATE SET \(updates) WHERE \(distinct)
             RETURNING 1
             """, binds: binds), on: tx)
+        let zone = try await DailyAggregates.timeZone(on: tx, logger: logger)
         try await tx.query("""
             CREATE TEMP TABLE affected_day ON COMMIT DROP AS
-            SELECT DISTINCT series_id, (measured_at AT TIME ZONE envmon.feed_time_zone())::date AS day FROM stage_keyed
+            SELECT DISTINCT series_id, (measured_at AT TIME ZONE \(zone))::date AS day FROM stage_keyed
             """, logger: logger)
-        try await DailyAggregates.refresh(on: tx, logger: logger)
+        try await DailyAggregates.refresh(zone: zone, on: tx, logger: logger)
         return (loaded, superseded)
     }
 
@@ -191,7 +212,16 @@ public struct FactLoader: Sendable {
 /// `affected_day`: valid readings are those flagged N or not flagged, with a value; the
 /// strictest limits of the day apply.
 enum DailyAggregates {
-    static func refresh(on tx: PostgresConnection, logger: Logger) async throws {
+    /// The feed time zone, read once per load (a function call per row costs seconds).
+    static func timeZone(on tx: PostgresConnection, logger: Logger) async throws -> String {
+        var zone = "Asia/Shanghai"
+        for try await name in try await tx.query("SELECT envmon.feed_time_zone()", logger: logger).decode(String.self) {
+            zone = name
+        }
+        return zone
+    }
+
+    static func refresh(zone: String, on tx: PostgresConnection, logger: Logger) async throws {
         try await tx.query("""
             DELETE FROM envmon.emission_daily d USING affected_day a
             WHERE d.series_id = a.series_id AND d.day = a.day
@@ -206,8 +236,8 @@ enum DailyAggregates {
             FROM affected_day a
             JOIN envmon.emission_reading r
               ON r.series_id = a.series_id
-             AND r.measured_at >= (a.day::timestamp AT TIME ZONE envmon.feed_time_zone())
-             AND r.measured_at < ((a.day + 1)::timestamp AT TIME ZONE envmon.feed_time_zone())
+             AND r.measured_at >= (a.day::timestamp AT TIME ZONE \(zone))
+             AND r.measured_at < ((a.day + 1)::timestamp AT TIME ZONE \(zone))
             GROUP BY r.series_id, a.day
             """, logger: logger)
     }

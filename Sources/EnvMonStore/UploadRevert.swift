@@ -84,11 +84,12 @@ public struct UploadRevert: Sendable {
             WHERE h.superseded_by = $1 AND h.series_id = m.series_id AND h.measured_at = m.measured_at
             """, binds: binds), logger: logger)
         let removed = try await count("SELECT count(*)::integer FROM removed", binds: PostgresBindings(), on: tx)
+        let zone = try await DailyAggregates.timeZone(on: tx, logger: logger)
         try await tx.query("""
             CREATE TEMP TABLE affected_day ON COMMIT DROP AS
-            SELECT DISTINCT series_id, (measured_at AT TIME ZONE envmon.feed_time_zone())::date AS day FROM removed
+            SELECT DISTINCT series_id, (measured_at AT TIME ZONE \(zone))::date AS day FROM removed
             """, logger: logger)
-        try await DailyAggregates.refresh(on: tx, logger: logger)
+        try await DailyAggregates.refresh(zone: zone, on: tx, logger: logger)
         return (removed - restored, restored)
     }
 
