@@ -25,8 +25,8 @@ trap cleanup EXIT
 
 if [ -z "${ENVMON:-}" ]; then
     echo "building envmon (release)…" >&2
-    swift build -c release --product envmon >/dev/null
-    ENVMON="$(swift build -c release --show-bin-path)/envmon"
+    swift build -c release --product envmon --scratch-path .build-release >/dev/null
+    ENVMON="$(swift build -c release --scratch-path .build-release --show-bin-path)/envmon"
 fi
 export ENVMON_HOME="$WORK/home"
 "$ENVMON" db start >/dev/null
