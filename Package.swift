@@ -122,6 +122,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/EnvMonTestSupport",
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -132,8 +133,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EnvMonNotifyTests",
-            dependencies: ["EnvMonNotify", .product(name: "Logging", package: "swift-log")],
-            exclude: ["Fixtures"],
+            dependencies: ["EnvMonNotify", "EnvMonTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

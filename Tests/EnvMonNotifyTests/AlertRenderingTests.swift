@@ -1,3 +1,4 @@
+import EnvMonTestSupport
 @testable import EnvMonNotify
 import EnvMonDomain
 import Foundation

@@ -1,3 +1,4 @@
+import EnvMonTestSupport
 import EnvMonDomain
 import EnvMonNotify
 import Foundation

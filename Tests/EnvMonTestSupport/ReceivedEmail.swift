@@ -3,11 +3,11 @@ import Testing
 
 /// A message as the SMTP server stored it, taken apart the way a mail client would:
 /// unfolded headers, RFC 2047 words decoded, base64 MIME parts decoded as UTF-8.
-struct ReceivedEmail {
-    var headers: [(name: String, value: String)]
-    var parts: [(contentType: String, text: String)]
+public struct ReceivedEmail {
+    public var headers: [(name: String, value: String)]
+    public var parts: [(contentType: String, text: String)]
 
-    init(raw: String) throws {
+    public init(raw: String) throws {
         let normalised = raw.replacingOccurrences(of: "\r\n", with: "\n")
         let split = try #require(normalised.range(of: "\n\n"))
         let headerBlock = normalised[..<split.lowerBound].replacingOccurrences(of: "\n ", with: " ")
@@ -32,16 +32,22 @@ struct ReceivedEmail {
         }
     }
 
-    func header(_ name: String) -> String? {
+    /// A message as the SMTP harness records it (`content_base64`: the raw DATA).
+    public init(record: [String: Any]) throws {
+        let raw = try #require(Data(base64Encoded: record["content_base64"] as? String ?? ""))
+        try self.init(raw: String(decoding: raw, as: UTF8.self))
+    }
+
+    public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
 
-    var subject: String { Self.decodeEncodedWords(header("Subject") ?? "") }
-    var text: String { parts.first { $0.contentType.contains("text/plain") }?.text ?? "" }
-    var html: String { parts.first { $0.contentType.contains("text/html") }?.text ?? "" }
+    public var subject: String { Self.decodeEncodedWords(header("Subject") ?? "") }
+    public var text: String { parts.first { $0.contentType.contains("text/plain") }?.text ?? "" }
+    public var html: String { parts.first { $0.contentType.contains("text/html") }?.text ?? "" }
 
     /// Decodes `=?UTF-8?B?…?=` words (RFC 2047), dropping the spaces between adjacent words.
-    static func decodeEncodedWords(_ value: String) -> String {
+    public static func decodeEncodedWords(_ value: String) -> String {
         var bytes: [UInt8] = []
         var rest = Substring(value)
         while let start = rest.range(of: "=?UTF-8?B?") {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,13 +6,14 @@ import Testing
 
 /// A test server on loopback: a Python harness from Fixtures/ started with Debian's
 /// /usr/bin/python3 (where python3-aiosmtpd is installed), stopped by `stop()`.
-final class LoopbackServer: @unchecked Sendable {
-    let port: Int
+public final class LoopbackServer: @unchecked Sendable {
+    public let port: Int
     /// Where the harness writes one JSON file per message or request it received.
-    let inbox: URL
+    public let inbox: URL
     private let process: Process
 
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    /// The Python harnesses (aiosmtpd SMTP, HTTP) next to this file.
+    public static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
     private init(port: Int, inbox: URL, process: Process) {
         self.port = port
@@ -20,13 +21,29 @@ final class LoopbackServer: @unchecked Sendable {
         self.process = process
     }
 
-    /// Starts `script` with `arguments` plus `--outdir`, and waits for the port it prints.
-    static func start(_ script: String, _ arguments: [String] = [], in directory: URL) async throws -> LoopbackServer {
+    /// Starts `script` with `arguments` plus `--outdir` and waits for the port it prints; with
+    /// `port`, the harness's own port choice (`free_port`) is replaced so it listens there
+    /// (a test can fail against a closed port, then bring the server up on that same port).
+    public static func start(_ script: String, _ arguments: [String] = [], on port: Int? = nil, in directory: URL) async throws -> LoopbackServer {
         let inbox = directory.appendingPathComponent("inbox-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
+        let argv = [fixtures.appendingPathComponent(script).path, "--outdir", inbox.path] + arguments
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [fixtures.appendingPathComponent(script).path, "--outdir", inbox.path] + arguments
+        if let port {
+            // Loads the harness as a module and pins the port before its main() runs.
+            let code = """
+                import importlib.util, sys
+                spec = importlib.util.spec_from_file_location("harness", sys.argv.pop(1))
+                harness = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(harness)
+                harness.free_port = lambda: \(port)
+                harness.main()
+                """
+            process.arguments = ["-c", code] + argv
+        } else {
+            process.arguments = argv
+        }
         let stdout = Pipe()
         // A file, not a pipe: a harness that logs a lot must never block on a full pipe.
         let errorLog = directory.appendingPathComponent("\(script)-\(UUID().uuidString).stderr")
@@ -45,7 +62,7 @@ final class LoopbackServer: @unchecked Sendable {
     }
 
     /// Ends the harness: SIGTERM, then SIGKILL if it is still there after five seconds.
-    func stop() {
+    public func stop() {
         guard process.isRunning else { return }
         process.terminate()
         let deadline = Date().addingTimeInterval(5)
@@ -55,7 +72,7 @@ final class LoopbackServer: @unchecked Sendable {
     }
 
     /// The JSON records written so far, oldest first.
-    func received() throws -> [[String: Any]] {
+    public func received() throws -> [[String: Any]] {
         let files = try FileManager.default.contentsOfDirectory(at: inbox, includingPropertiesForKeys: [.creationDateKey])
             .filter { $0.pathExtension == "json" }
             .sorted { ($0.creationDate ?? .distantPast) < ($1.creationDate ?? .distantPast) }
@@ -80,9 +97,9 @@ final class LoopbackServer: @unchecked Sendable {
     }
 }
 
-struct HarnessFailure: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
+public struct HarnessFailure: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
 }
 
 extension URL {
@@ -90,27 +107,27 @@ extension URL {
 }
 
 /// A fresh temporary directory, removed by `remove()`.
-struct ScratchDirectory {
-    let url: URL
+public struct ScratchDirectory {
+    public let url: URL
 
-    init() throws {
+    public init() throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-notify-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
-    func remove() { try? FileManager.default.removeItem(at: url) }
+    public func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
 /// A private certificate authority and a server certificate for 127.0.0.1 and localhost,
 /// made with the openssl command line for this test run only.
-struct TestCertificates {
-    let caPath: String
-    let certificatePath: String
-    let keyPath: String
+public struct TestCertificates {
+    public let caPath: String
+    public let certificatePath: String
+    public let keyPath: String
     /// A second CA that signed nothing: trusting it must make verification fail.
-    let strangerCAPath: String
+    public let strangerCAPath: String
 
-    init(in directory: URL) throws {
+    public init(in directory: URL) throws {
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
         for name in ["ca", "stranger"] {
@@ -149,7 +166,7 @@ struct TestCertificates {
 }
 
 /// A port on 127.0.0.1 where nothing listens (bound, read and released by Python).
-func closedLoopbackPort() throws -> Int {
+public func closedLoopbackPort() throws -> Int {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
     process.arguments = ["-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"]
