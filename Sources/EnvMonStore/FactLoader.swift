@@ -156,14 +156,20 @@ public struct FactLoader: Sendable {
     private func mergeEmissions(uploadID: Int64, on tx: PostgresConnection) async throws -> (loaded: Int, superseded: Int) {
         let logger = database.logger
         let binds = Self.binds(uploadID)
+        // Month partitions are made on a connection of their own, before this transaction locks
+        // anything: creating a partition waits for other loads on the parent table, and inside
+        // this transaction that wait could close a cycle with them (a deadlock).
+        var months: [String] = []
+        for try await month in try await tx.query(
+            "SELECT DISTINCT date_trunc('month', measured_at AT TIME ZONE 'UTC')::date::text FROM stage", logger: logger
+        ).decode(String.self) { months.append(month) }
+        for month in months.sorted() {
+            try await database.client.query("SELECT envmon.ensure_emission_partition(\(month)::date)", logger: logger)
+        }
         try await tx.query("""
             INSERT INTO envmon.emission_series (enterprise_id, outlet_id, pollutant)
-            SELECT DISTINCT enterprise_id, outlet_id, pollutant FROM stage
+            SELECT DISTINCT enterprise_id, outlet_id, pollutant FROM stage ORDER BY 1, 2, 3
             ON CONFLICT (enterprise_id, outlet_id, pollutant) DO NOTHING
-            """, logger: logger)
-        try await tx.query("""
-            SELECT envmon.ensure_emission_partition(month)
-            FROM (SELECT DISTINCT date_trunc('month', measured_at AT TIME ZONE 'UTC')::date AS month FROM stage) m
             """, logger: logger)
         try await tx.query("""
             CREATE TEMP TABLE stage_keyed ON COMMIT DROP AS

@@ -3,7 +3,9 @@ import Logging
 import PostgresNIO
 
 /// Registers the places a feed names for the first time, and keeps the latest name, district,
-/// river and level given for each (so a later feed can leave them out).
+/// river and level given for each (so a later feed can leave them out). Rows are upserted in key
+/// order, so concurrent loads that name the same places lock them in the same order and never
+/// deadlock.
 enum SiteRegistry {
     static func register(kind: FeedKind, uploadID: Int64, on tx: PostgresConnection, logger: Logger) async throws {
         for statement in statements(for: kind) {
@@ -27,7 +29,7 @@ enum SiteRegistry {
 
     private static let districts = """
         INSERT INTO envmon.site (kind, site_id, first_upload_id)
-        SELECT DISTINCT 'district', district, $1 FROM stage WHERE district IS NOT NULL AND district <> ''
+        SELECT DISTINCT 'district', district, $1 FROM stage WHERE district IS NOT NULL AND district <> '' ORDER BY 2
         ON CONFLICT (kind, parent_id, site_id) DO NOTHING
         """
 
@@ -38,12 +40,12 @@ enum SiteRegistry {
                 """
                 INSERT INTO envmon.site (kind, site_id, name, district, first_upload_id)
                 SELECT 'enterprise', enterprise_id, \(latest("enterprise_name")), \(latest("district")), $1
-                FROM stage GROUP BY enterprise_id
+                FROM stage GROUP BY enterprise_id ORDER BY enterprise_id
                 \(upsertTail)
                 """,
                 """
                 INSERT INTO envmon.site (kind, parent_id, site_id, first_upload_id)
-                SELECT DISTINCT 'outlet', enterprise_id, outlet_id, $1 FROM stage
+                SELECT DISTINCT 'outlet', enterprise_id, outlet_id, $1 FROM stage ORDER BY 2, 3
                 ON CONFLICT (kind, parent_id, site_id) DO NOTHING
                 """,
                 districts,
@@ -53,7 +55,7 @@ enum SiteRegistry {
                 """
                 INSERT INTO envmon.site (kind, site_id, name, district, first_upload_id)
                 SELECT 'plant', plant_id, \(latest("plant_name")), \(latest("district")), $1
-                FROM stage GROUP BY plant_id
+                FROM stage GROUP BY plant_id ORDER BY plant_id
                 \(upsertTail)
                 """,
                 districts,
@@ -64,7 +66,7 @@ enum SiteRegistry {
                 INSERT INTO envmon.site (kind, site_id, name, district, river, river_level, water_body, first_upload_id)
                 SELECT 'section', section_id, \(latest("section_name")), \(latest("district")), \(latest("river")),
                        \(latest("river_level")), \(latest("water_body")), $1
-                FROM stage GROUP BY section_id
+                FROM stage GROUP BY section_id ORDER BY section_id
                 \(upsertTail)
                 """,
                 districts,
