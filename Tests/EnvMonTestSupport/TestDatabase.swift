@@ -99,7 +99,10 @@ public struct TestDatabase: Sendable {
         try await execute("""
             DO $$ BEGIN
                 IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'analyst_test') THEN
-                    CREATE ROLE analyst_test LOGIN PASSWORD 'analyst-test-pw' IN ROLE envmon_analyst;
+                    BEGIN
+                        CREATE ROLE analyst_test LOGIN PASSWORD 'analyst-test-pw' IN ROLE envmon_analyst;
+                    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+                    END;
                 END IF;
             END $$
             """)
@@ -163,6 +166,7 @@ public actor TestCluster {
 
     private var cached: ServerAddress?
     private var templateName: String?
+    private var templateBuild: Task<String, any Error>?
 
     public static var home: URL {
         URL(fileURLWithPath: "/tmp/envmon-tests-\(getuid())")
@@ -181,7 +185,17 @@ public actor TestCluster {
     /// A migrated template database named after the migrations' and views' checksums.
     public func template() async throws -> String {
         if let templateName { return templateName }
+        // The actor suspends while building: every caller awaits the one build in flight.
+        if let building = templateBuild { return try await building.value }
         let base = try address()
+        let build = Task { try await Self.buildTemplate(base: base) }
+        templateBuild = build
+        let name = try await build.value
+        templateName = name
+        return name
+    }
+
+    private static func buildTemplate(base: ServerAddress) async throws -> String {
         let scripts = Migrator.bundledMigrations + Migrator.bundledViews
         let digest = EmbeddedPostgresChecksum.short(scripts.map { $0.name + $0.checksum }.joined())
         let name = "tpl_\(digest)"
@@ -212,7 +226,6 @@ public actor TestCluster {
                 }
             }
         }
-        templateName = name
         return name
     }
 

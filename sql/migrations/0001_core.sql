@@ -370,15 +370,21 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'envmon_app') THEN
         BEGIN
             CREATE ROLE envmon_app NOLOGIN;
-        EXCEPTION WHEN insufficient_privilege THEN
-            RAISE NOTICE 'cannot create role envmon_app (needs CREATEROLE); skipped';
+        EXCEPTION
+            -- Roles belong to the whole cluster: a migration of another database may create it
+            -- at the same moment (advisory locks are per database).
+            WHEN duplicate_object OR unique_violation THEN NULL;
+            WHEN insufficient_privilege THEN
+                RAISE NOTICE 'cannot create role envmon_app (needs CREATEROLE); skipped';
         END;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'envmon_analyst') THEN
         BEGIN
             CREATE ROLE envmon_analyst NOLOGIN;
-        EXCEPTION WHEN insufficient_privilege THEN
-            RAISE NOTICE 'cannot create role envmon_analyst (needs CREATEROLE); skipped';
+        EXCEPTION
+            WHEN duplicate_object OR unique_violation THEN NULL;
+            WHEN insufficient_privilege THEN
+                RAISE NOTICE 'cannot create role envmon_analyst (needs CREATEROLE); skipped';
         END;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'envmon_app') THEN
