@@ -51,6 +51,13 @@ public struct Migrator: Sendable {
             .sorted { $0.name < $1.name }
     }
 
+    /// SHA-256 over every migration and view this binary ships: two binaries with the same value
+    /// build the same schema.
+    public static var bundledChecksum: String {
+        let joined = (bundledMigrations + bundledViews).map { "\($0.name)\n\($0.checksum)" }.joined(separator: "\n")
+        return SHA256.hash(data: Data(joined.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
     /// The combined checksum of the view files, recorded as the pseudo-migration `views`.
     var viewsChecksum: String {
         let joined = views.map { "\($0.name)\n\($0.checksum)" }.joined(separator: "\n")

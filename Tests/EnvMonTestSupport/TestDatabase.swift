@@ -196,9 +196,7 @@ public actor TestCluster {
     }
 
     private static func buildTemplate(base: ServerAddress) async throws -> String {
-        let scripts = Migrator.bundledMigrations + Migrator.bundledViews
-        let digest = EmbeddedPostgresChecksum.short(scripts.map { $0.name + $0.checksum }.joined())
-        let name = "tpl_\(digest)"
+        let name = "tpl_\(Migrator.bundledChecksum.prefix(16))"
         let exists = try await Self.withConnection(base) { connection in
             var found = false
             for try await _ in try await connection.query(
@@ -259,16 +257,6 @@ public actor TestCluster {
     }
 }
 
-enum EmbeddedPostgresChecksum {
-    static func short(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        return String(hash, radix: 16)
-    }
-}
 
 /// Limits how many database sessions the parallel tests hold at once, so that hundreds of
 /// parameterised cases never exhaust the cluster's connections.
