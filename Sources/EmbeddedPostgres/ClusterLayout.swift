@@ -142,7 +142,9 @@ struct FileLock {
     private let fd: Int32
 
     init(path: String) throws(EmbeddedPostgresError) {
-        fd = open(path, O_CREAT | O_RDWR, 0o600)
+        // Close-on-exec: a server started under the lock must not inherit it, or a process killed
+        // while starting would leave the lock held by the server for good.
+        fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .init("cannot open lock file \(path): \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX) == 0 else {
             close(fd)

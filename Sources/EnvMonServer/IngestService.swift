@@ -196,19 +196,53 @@ public struct IngestService: Sendable {
                                         now: request.now ?? Date(), delimiter: request.delimiter)
             options.delimiter = request.delimiter
             var ingestor = FeedIngestor(options: options, encoding: encoding, format: request.format)
-            try await readBytes { data in
-                let output = try data.withUnsafeBytes { try ingestor.consume($0) }
-                try await sink.write(output.records)
-                try await sink.write(output.rejections)
+            // Parsing (this task) runs ahead of writing (a child task) by at most `ahead` batches
+            // of one read each, so the database works while the next batch is parsed and memory
+            // stays bounded by a few reads' worth of rows.
+            let (batches, batchInput) = AsyncStream.makeStream(of: IngestOutput.self)
+            let (credits, creditInput) = AsyncStream.makeStream(of: Void.self)
+            for _ in 0..<Self.ahead { creditInput.yield() }
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do {
+                        for await output in batches {
+                            try await sink.write(output.records)
+                            try await sink.write(output.rejections)
+                            creditInput.yield()
+                        }
+                    } catch {
+                        creditInput.finish()  // the parser stops waiting for room
+                        throw error
+                    }
+                }
+                var room = credits.makeAsyncIterator()
+                func hand(_ output: IngestOutput) async throws {
+                    guard await room.next() != nil else { throw CancellationError() }
+                    batchInput.yield(output)
+                }
+                do {
+                    try await readBytes { data in
+                        try await hand(data.withUnsafeBytes { try ingestor.consume($0) })
+                    }
+                    try await hand(ingestor.finish())
+                    batchInput.finish()
+                    try await group.waitForAll()
+                } catch {
+                    // The writer's error (such as the direct load meeting a stored key) is the
+                    // cause when there is one; the parser then only stopped for want of room.
+                    batchInput.finish()
+                    try await group.waitForAll()
+                    throw error
+                }
+                let counts = ingestor.counts
+                return IngestTally(rowsTotal: counts.rowsTotal, rowsRejected: counts.rowsRejected,
+                                   rowsSkipped: counts.rowsSkipped, format: ingestor.detectedFormat)
             }
-            let last = try ingestor.finish()
-            try await sink.write(last.records)
-            try await sink.write(last.rejections)
-            let counts = ingestor.counts
-            return IngestTally(rowsTotal: counts.rowsTotal, rowsRejected: counts.rowsRejected,
-                               rowsSkipped: counts.rowsSkipped, format: ingestor.detectedFormat)
         }
     }
+
+    /// How many parsed batches may wait for the database.
+    static let ahead = 2
 }
 
 /// A file that could not even be read.

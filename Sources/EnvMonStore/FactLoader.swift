@@ -33,12 +33,28 @@ public struct FactLoader: Sendable {
                         CREATE TEMP TABLE stage_rejection (line integer, column_name text, raw_value text, reason text)
                         ON COMMIT DROP
                         """, logger: logger)
+                    // Emissions first try the direct load (`DirectEmissions`) inside a savepoint; it
+                    // gives way to the staging path below when a reading's key exists already or
+                    // repeats in the file, or when too many rows were rejected.
+                    if kind == .emissions, let direct = try await startDirect(uploadID: uploadID, on: tx) {
+                        var sink = LoadSink(connection: tx, uploadID: uploadID, kind: kind, logger: logger)
+                        sink.direct = direct
+                        var tally: IngestTally?
+                        do {
+                            tally = try await produce(sink)
+                        } catch where (Database.unwrap(error) as? PSQLError)?.serverInfo?[.sqlState] == "23505" {
+                            try await tx.query("ROLLBACK TO SAVEPOINT direct", logger: logger)
+                            logger.debug("direct load met a stored or repeated key; loading through staging")
+                        }
+                        if let tally, let outcome = try await finishDirect(
+                            direct, tally: tally, uploadID: uploadID, maxRejectedShare: maxRejectedShare, on: tx) {
+                            try await Self.record(outcome, uploadID: uploadID, on: tx, logger: logger)
+                            return outcome
+                        }
+                    }
                     let sink = LoadSink(connection: tx, uploadID: uploadID, kind: kind, logger: logger)
                     let tally = try await produce(sink)
-                    try await tx.query(PostgresQuery(unsafeSQL: """
-                        INSERT INTO envmon.upload_rejection (upload_id, line, column_name, raw_value, reason)
-                        SELECT $1, line, column_name, raw_value, reason FROM stage_rejection
-                        """, binds: Self.binds(uploadID)), logger: logger)
+                    try await Self.keepRejections(uploadID: uploadID, on: tx, logger: logger)
                     var outcome = LoadOutcome(status: .loaded, rowsTotal: tally.rowsTotal, rowsRejected: tally.rowsRejected,
                                               rowsSkipped: tally.rowsSkipped)
                     outcome.format = tally.format
@@ -84,6 +100,48 @@ public struct FactLoader: Sendable {
             }
             return outcome
         }
+    }
+
+    /// Opens the savepoint of a direct load; nil (and no savepoint) when the feed time zone is
+    /// one Foundation does not know.
+    private func startDirect(uploadID: Int64, on tx: PostgresConnection) async throws -> DirectEmissions? {
+        let logger = database.logger
+        try await tx.query("SAVEPOINT direct", logger: logger)
+        guard let direct = try await DirectEmissions.start(connection: tx, database: database, uploadID: uploadID,
+                                                           logger: logger) else {
+            try await tx.query("ROLLBACK TO SAVEPOINT direct", logger: logger)
+            return nil
+        }
+        return direct
+    }
+
+    /// Completes a direct load whose rows are all written; nil — with everything rolled back to
+    /// the savepoint — when too many rows were rejected (the staging pass then keeps the
+    /// rejections with the failed upload).
+    private func finishDirect(
+        _ direct: DirectEmissions, tally: IngestTally, uploadID: Int64, maxRejectedShare: Double,
+        on tx: PostgresConnection
+    ) async throws -> LoadOutcome? {
+        let logger = database.logger
+        var outcome = LoadOutcome(status: .loaded, rowsTotal: tally.rowsTotal, rowsRejected: tally.rowsRejected,
+                                  rowsSkipped: tally.rowsSkipped)
+        outcome.format = tally.format
+        if Self.refuse(&outcome, maxRejectedShare: maxRejectedShare) {
+            try await tx.query("ROLLBACK TO SAVEPOINT direct", logger: logger)
+            return nil
+        }
+        try await Self.keepRejections(uploadID: uploadID, on: tx, logger: logger)
+        outcome.rowsLoaded = try await direct.finish()
+        try await tx.query("RELEASE SAVEPOINT direct", logger: logger)
+        return outcome
+    }
+
+    /// Moves the rejections written during the load to `envmon.upload_rejection`.
+    static func keepRejections(uploadID: Int64, on tx: PostgresConnection, logger: Logger) async throws {
+        try await tx.query(PostgresQuery(unsafeSQL: """
+            INSERT INTO envmon.upload_rejection (upload_id, line, column_name, raw_value, reason)
+            SELECT $1, line, column_name, raw_value, reason FROM stage_rejection
+            """, binds: Self.binds(uploadID)), logger: logger)
     }
 
     /// Marks the outcome failed when its rejected share is over the limit; says whether it did.

@@ -10,10 +10,16 @@ public struct LoadSink: Sendable {
     let uploadID: Int64
     let kind: FeedKind
     let logger: Logger
+    /// Set when the rows go straight into the fact table (`DirectEmissions`).
+    var direct: DirectEmissions?
 
-    /// COPYs a batch of normalised rows into the staging table.
+    /// COPYs a batch of normalised rows into the staging table (or straight into the fact table).
     public func write(_ records: [StagingRecord]) async throws {
         guard !records.isEmpty else { return }
+        if let direct {
+            try await direct.write(records)
+            return
+        }
         var buffer = ByteBufferAllocator().buffer(capacity: records.count * 128)
         for record in records {
             CopyText.appendRow(record.fields, to: &buffer)

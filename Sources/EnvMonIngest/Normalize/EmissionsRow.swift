@@ -1,9 +1,32 @@
+import EnvMonDomain
+
 /// The `emissions` kind: one reading of one pollutant at one outlet.
 enum EmissionsRow {
     static let flags: Set<String> = ["N", "F", "M", "S", "D", "C", "T", "B"]
 
+    /// The columns whose cells decide everything about a reading except its time and value.
+    static let staticColumns = ["enterprise_id", "enterprise_name", "district", "outlet_id", "pollutant", "unit",
+                                "limit", "flag"]
+
     /// Fields after `line` and before `extra`, in `FeedKind.emissions.stagingColumns` order.
-    static func fields(_ row: inout RowCells) -> [String?] {
+    ///
+    /// A feed repeats the same enterprise, outlet, pollutant, unit, limit and flag on every
+    /// reading, and the same time on every outlet: `memo` remembers what those cells gave (only
+    /// when they gave no rejection), so that a repeated row costs the value and a lookup.
+    static func fields(_ row: inout RowCells, memo: inout EmissionsMemo) -> [String?] {
+        let key = memo.key(of: row)
+        if let known = memo.statics[key] {
+            let measuredAt = memo.timestamp(&row)
+            var below = false
+            let value = row.number(
+                "value", required: true, minimum: known.isPH || known.isCompliance ? 0 : nil,
+                maximum: known.isPH ? 14 : nil, rangeReason: known.isPH ? "pH must be between 0 and 14" : nil,
+                unitExponent: known.exponent, belowDetection: &below)
+            return [known.enterprise, known.name, known.district, known.outlet, known.pollutant, measuredAt,
+                    value?.plain, below ? "t" : "f", known.unit, known.limitMin, known.limitMax, known.flag]
+        }
+        var staticRejections = 0
+        var before = row.rejections.count
         let enterprise = row.id("enterprise_id")
         let name = row.text("enterprise_name")
         let district = row.text("district")
@@ -13,15 +36,19 @@ enum EmissionsRow {
             pollutant = PollutantCodes.canonical(written)
             if pollutant == nil { row.reject("pollutant", "unknown pollutant code") }
         }
-        let measuredAt = row.timestamp("measured_at")
+        staticRejections += row.rejections.count - before
+        let measuredAt = memo.timestamp(&row)
         let isCompliance = pollutant.map { PollutantCodes.complianceUnit[$0] != nil } ?? false
         let isPH = pollutant == "pH"
+        before = row.rejections.count
         let (unit, exponent) = unitOfRow(&row, pollutant: pollutant, isCompliance: isCompliance)
+        staticRejections += row.rejections.count - before
 
         var below = false
         let value = row.number(
             "value", required: true, minimum: isPH || isCompliance ? 0 : nil, maximum: isPH ? 14 : nil,
             rangeReason: isPH ? "pH must be between 0 and 14" : nil, unitExponent: exponent, belowDetection: &below)
+        before = row.rejections.count
         let limits = limit(&row, pollutant: pollutant, isCompliance: isCompliance, exponent: exponent)
 
         var flag: String?
@@ -33,8 +60,14 @@ enum EmissionsRow {
                 row.reject("flag", "unknown data flag (HJ 212 flags are N, F, M, S, D, C, T, B)")
             }
         }
+        staticRejections += row.rejections.count - before
+        let known = EmissionsMemo.Static(
+            enterprise: enterprise, name: name, district: district, outlet: outlet, pollutant: pollutant, unit: unit,
+            limitMin: limits.min?.plain, limitMax: limits.max?.plain, flag: flag, exponent: exponent, isPH: isPH,
+            isCompliance: isCompliance)
+        if staticRejections == 0 { memo.remember(key, known) }
         return [enterprise, name, district, outlet, pollutant, measuredAt, value?.plain, below ? "t" : "f",
-                unit, limits.min?.plain, limits.max?.plain, flag]
+                unit, known.limitMin, known.limitMax, flag]
     }
 
     /// The stored unit and the power of ten that converts the row's value to it.
@@ -87,5 +120,71 @@ enum EmissionsRow {
         }
         row.reject("limit", "not a limit (write a number such as 35, or a range such as 6-9)")
         return (nil, nil)
+    }
+}
+
+/// What an emissions upload's repeated cells gave, remembered for the rest of the upload (see
+/// `EmissionsRow.fields`). Bounded: it forgets everything when it holds `capacity` entries.
+struct EmissionsMemo: Sendable {
+    static let capacity = 50_000
+
+    struct Static: Sendable {
+        var enterprise, name, district, outlet, pollutant, unit, limitMin, limitMax, flag: String?
+        var exponent: Int
+        var isPH: Bool
+        var isCompliance: Bool
+    }
+
+    /// A time cell's outcome: the ISO text, or the reason it was rejected.
+    enum Time: Sendable {
+        case iso(String)
+        case rejected(String)
+    }
+
+    /// Cell positions of `EmissionsRow.staticColumns` (nil: the upload has no such column).
+    private let indices: [Int?]
+    private let timeIndex: Int?
+    private(set) var statics: [[String?]: Static] = [:]
+    private var times: [String: Time] = [:]
+
+    init(layout: HeaderLayout) {
+        indices = EmissionsRow.staticColumns.map { layout.columns[$0]?.index }
+        timeIndex = layout.columns["measured_at"]?.index
+    }
+
+    func key(of row: RowCells) -> [String?] {
+        indices.map { index in
+            guard let index, index < row.cells.count else { return nil }
+            return row.cells[index]
+        }
+    }
+
+    mutating func remember(_ key: [String?], _ known: Static) {
+        if statics.count >= Self.capacity { statics.removeAll(keepingCapacity: true) }
+        statics[key] = known
+    }
+
+    /// `RowCells.timestamp("measured_at")`, remembered by the cell's text.
+    mutating func timestamp(_ row: inout RowCells) -> String? {
+        guard let timeIndex, timeIndex < row.cells.count, let raw = row.cells[timeIndex] else {
+            return row.timestamp("measured_at")
+        }
+        switch times[raw] {
+        case .iso(let iso):
+            return iso
+        case .rejected(let reason):
+            row.reject("measured_at", reason)
+            return nil
+        case nil:
+            let before = row.rejections.count
+            let iso = row.timestamp("measured_at")
+            if times.count >= Self.capacity { times.removeAll(keepingCapacity: true) }
+            if let iso {
+                times[raw] = .iso(iso)
+            } else if row.rejections.count == before + 1, let reason = row.rejections.last?.reason {
+                times[raw] = .rejected(reason)
+            }
+            return iso
+        }
     }
 }

@@ -46,12 +46,21 @@ public struct RowNormalizer: Sendable {
     /// Normalises one row; `cells` are positional to the header (missing trailing cells are
     /// empty; cells beyond the header are kept in `extra`).
     public func normalize(line: Int, cells: [String?]) -> RowOutcome {
+        var memo = makeMemo()
+        return normalize(line: line, cells: cells, memo: &memo)
+    }
+
+    /// What `normalize(line:cells:memo:)` remembers between rows of this header.
+    func makeMemo() -> EmissionsMemo { EmissionsMemo(layout: layout) }
+
+    /// Normalises one row, remembering repeated cells' outcomes in `memo` (from `makeMemo`).
+    func normalize(line: Int, cells: [String?], memo: inout EmissionsMemo) -> RowOutcome {
         if cells.allSatisfy({ $0 == nil || $0?.trimmingSpaces.isEmpty == true }) { return .blank }
         var row = RowCells(line: line, cells: cells, layout: layout, options: options)
         if row.isTotal(kind: options.kind) { return .skippedTotal }
         let fields: [String?]
         switch options.kind {
-        case .emissions: fields = EmissionsRow.fields(&row)
+        case .emissions: fields = EmissionsRow.fields(&row, memo: &memo)
         case .sewage: fields = PeriodRows.sewage(&row)
         case .water: fields = WaterRow.fields(&row)
         case .green: fields = PeriodRows.green(&row)

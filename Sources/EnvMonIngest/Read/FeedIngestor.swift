@@ -65,6 +65,8 @@ public struct FeedIngestor: Sendable {
     private var ndjson: NDJSONReader?
 
     private var normalizer: RowNormalizer?
+    /// Outcomes of repeated cells under the CSV header (JSON records normalise without it).
+    private var memo: EmissionsMemo?
     private var rowsBeforeHeader = 0
     private var bestCandidate: (line: Int, missing: [String])?
     private var sawRow = false
@@ -163,8 +165,10 @@ public struct FeedIngestor: Sendable {
     // MARK: Rows
 
     private mutating func handle(_ row: CSVRow) throws(FeedError) {
-        if let normalizer {
-            tally(normalizer.normalize(line: row.line, cells: row.cells.map { Optional($0) }))
+        if let normalizer, var active = memo {
+            memo = nil  // `active` is now the only reference: no copy on write
+            tally(normalizer.normalize(line: row.line, cells: row.cells.map { Optional($0) }, memo: &active))
+            memo = active
             return
         }
         // Before the header: title rows and blank rows, searched for the header.
@@ -173,6 +177,7 @@ public struct FeedIngestor: Sendable {
         rowsBeforeHeader += 1
         if let found = try RowNormalizer.resolve(header: row.cells, options: options) {
             normalizer = found
+            memo = found.makeMemo()
             return
         }
         let missing = RowNormalizer.missingRequired(header: row.cells, kind: options.kind)

@@ -1,0 +1,351 @@
+import EnvMonDomain
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// Streams an emissions upload's readings straight into `envmon.emission_reading`, for the
+/// common case of readings the database does not hold yet (new hours of monitoring data).
+///
+/// The loader tries this first, inside a savepoint. Each batch is COPYed into the partitioned
+/// table with its series already resolved here, so the readings are written once, not staged
+/// and then upserted. If any reading's key already exists — stored before, or repeated in the
+/// file — the COPY fails with a unique violation (SQLSTATE 23505); the loader then rolls back to
+/// the savepoint and loads the upload through the staging table instead, where superseding,
+/// history and repeated keys are handled (`FactLoader`). So a successful direct load has, by
+/// construction, inserted only new keys: nothing superseded, nothing unchanged.
+///
+/// What the staging path computes in SQL is gathered here while the rows pass: the daily
+/// aggregates of the (series, local day) pairs touched — added to the stored ones, which is
+/// exact because every reading is new — and the places named, for `SiteRegistry`.
+actor DirectEmissions {
+    /// The COPY columns of `envmon.emission_reading`.
+    static let columns = ["series_id", "measured_at", "value", "below_detection", "unit", "limit_min", "limit_max",
+                          "flag", "upload_id", "line", "extra"]
+
+    private struct SeriesKey: Hashable {
+        var enterprise: String
+        var outlet: String
+        var pollutant: String
+    }
+
+    private struct DayKey: Hashable, Comparable {
+        var series: Int32
+        var day: Int32  // days since 1970-01-01, in the feed time zone
+
+        static func < (lhs: DayKey, rhs: DayKey) -> Bool { (lhs.series, lhs.day) < (rhs.series, rhs.day) }
+    }
+
+    /// `emission_daily`'s columns for one series-day, from this upload's readings alone.
+    private struct Daily {
+        var valid = 0
+        var flagged = 0
+        var sum: Double?
+        var limitMin: Double?
+        var limitMax: Double?
+    }
+
+    /// The latest name and district (non-null, with their lines) a series' rows gave.
+    private struct Named {
+        var name: String?
+        var nameLine = 0
+        var district: String?
+        var districtLine = 0
+    }
+
+    /// Where one ISO timestamp falls: its UTC month (partition) and its local day (aggregates).
+    private struct Instant {
+        var month: Int  // year * 12 + month - 1, UTC
+        var day: Int32
+    }
+
+    private let connection: PostgresConnection
+    private let database: Database
+    private let uploadID: Int64
+    private let logger: Logger
+    private let zone: TimeZone
+
+    private var series: [SeriesKey: Int32] = [:]
+    private var months: Set<Int> = []
+    private var instants: [String: Instant] = [:]
+    private var daily: [DayKey: Daily] = [:]
+    private var named: [Int32: Named] = [:]
+    /// Every district named, with a series that named it.
+    private var districts: [String: Int32] = [:]
+    private(set) var rowsWritten = 0
+
+    /// Prepares a direct load on `connection` (inside the load's transaction), or nil when the
+    /// feed time zone is one Foundation does not know (the staging path then computes days).
+    static func start(connection: PostgresConnection, database: Database, uploadID: Int64,
+                      logger: Logger) async throws -> DirectEmissions? {
+        let zoneName = try await DailyAggregates.timeZone(on: connection, logger: logger)
+        guard let zone = TimeZone(identifier: zoneName) else { return nil }
+        var series: [SeriesKey: Int32] = [:]
+        for try await (id, enterprise, outlet, pollutant) in try await connection.query(
+            "SELECT series_id, enterprise_id, outlet_id, pollutant FROM envmon.emission_series", logger: logger
+        ).decode((Int32, String, String, String).self) {
+            series[SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)] = id
+        }
+        var months: Set<Int> = []
+        for try await name in try await connection.query("""
+            SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'envmon.emission_reading'::regclass
+            """, logger: logger).decode(String.self) {
+            // emission_reading_YYYYMM
+            let digits = name.utf8.suffix(6)
+            guard digits.count == 6, let value = Int(String(decoding: digits, as: UTF8.self)) else { continue }
+            months.insert(value / 100 * 12 + value % 100 - 1)
+        }
+        // COPY names its table as one quoted identifier, so the schema comes from the path.
+        try await connection.query("SET LOCAL search_path = envmon, public", logger: logger)
+        return DirectEmissions(connection: connection, database: database, uploadID: uploadID, logger: logger,
+                               zone: zone, series: series, months: months)
+    }
+
+    private init(connection: PostgresConnection, database: Database, uploadID: Int64, logger: Logger,
+                 zone: TimeZone, series: [SeriesKey: Int32], months: Set<Int>) {
+        self.connection = connection
+        self.database = database
+        self.uploadID = uploadID
+        self.logger = logger
+        self.zone = zone
+        self.series = series
+        self.months = months
+    }
+
+    /// COPYs one batch of normalised emissions rows (`FeedKind.emissions.stagingColumns`).
+    func write(_ records: [StagingRecord]) async throws {
+        guard !records.isEmpty else { return }
+        try await prepare(records)
+        var buffer = ByteBufferAllocator().buffer(capacity: records.count * 96)
+        let upload = String(uploadID)
+        for record in records {
+            let f = record.fields
+            guard f.count == 14, let enterprise = f[1], let outlet = f[4], let pollutant = f[5], let measuredAt = f[6],
+                  let id = series[SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)],
+                  let instant = instant(measuredAt) else {
+                throw FeedLoadError("an emissions row reached the loader without its series or time (line \(record.line))")
+            }
+            // series_id, measured_at, value, below_detection, unit, limit_min, limit_max, flag, upload_id, line, extra
+            CopyText.appendRow([String(id), measuredAt, f[7], f[8], f[9], f[10], f[11], f[12], upload, f[0], f[13]],
+                               to: &buffer)
+            tally(series: id, instant: instant, value: f[7], limitMin: f[10], limitMax: f[11], flag: f[12])
+            var entry = named[id] ?? Named()
+            if let name = f[2] {
+                entry.name = name
+                entry.nameLine = record.line
+            }
+            if let district = f[3] {
+                if district != entry.district, districts[district] == nil { districts[district] = id }
+                entry.district = district
+                entry.districtLine = record.line
+            }
+            named[id] = entry
+        }
+        try await connection.copyFrom(table: "emission_reading", columns: Self.columns, logger: logger) { writer in
+            try await writer.write(buffer)
+        }
+        rowsWritten += records.count
+    }
+
+    /// Registers the batch's new series (in this transaction, in key order) and makes the month
+    /// partitions it needs (on another connection: ATTACH does not wait for this transaction).
+    private func prepare(_ records: [StagingRecord]) async throws {
+        var newSeries: Set<SeriesKey> = []
+        var newMonths: Set<Int> = []
+        for record in records {
+            let f = record.fields
+            guard f.count == 14, let enterprise = f[1], let outlet = f[4], let pollutant = f[5] else { continue }
+            let key = SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)
+            if series[key] == nil { newSeries.insert(key) }
+            if let measuredAt = f[6], let instant = instant(measuredAt), !months.contains(instant.month) {
+                newMonths.insert(instant.month)
+            }
+        }
+        for month in newMonths.sorted() {
+            let start = String(format: "%04d-%02d-01", month / 12, month % 12 + 1)
+            try await database.client.query("SELECT envmon.ensure_emission_partition(\(start)::date)", logger: logger)
+            months.insert(month)
+        }
+        guard !newSeries.isEmpty else { return }
+        let keys = newSeries.sorted { ($0.enterprise, $0.outlet, $0.pollutant) < ($1.enterprise, $1.outlet, $1.pollutant) }
+        let enterprises = keys.map(\.enterprise), outlets = keys.map(\.outlet), pollutants = keys.map(\.pollutant)
+        try await connection.query("""
+            INSERT INTO envmon.emission_series (enterprise_id, outlet_id, pollutant)
+            SELECT * FROM unnest(\(enterprises)::text[], \(outlets)::text[], \(pollutants)::text[]) ORDER BY 1, 2, 3
+            ON CONFLICT (enterprise_id, outlet_id, pollutant) DO NOTHING
+            """, logger: logger)
+        for try await (id, enterprise, outlet, pollutant) in try await connection.query("""
+            SELECT s.series_id, s.enterprise_id, s.outlet_id, s.pollutant FROM envmon.emission_series s
+            JOIN unnest(\(enterprises)::text[], \(outlets)::text[], \(pollutants)::text[]) AS k(e, o, p)
+              ON s.enterprise_id = k.e AND s.outlet_id = k.o AND s.pollutant = k.p
+            """, logger: logger).decode((Int32, String, String, String).self) {
+            series[SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)] = id
+        }
+    }
+
+    private func tally(series id: Int32, instant: Instant, value: String?, limitMin: String?, limitMax: String?,
+                       flag: String?) {
+        let key = DayKey(series: id, day: instant.day)
+        var entry = daily[key] ?? Daily()
+        let isValidFlag = flag == nil || flag == "N"
+        let number = value.flatMap(Double.init)
+        if isValidFlag {
+            if let number {
+                entry.valid += 1
+                entry.sum = (entry.sum ?? 0) + number
+            }
+        } else {
+            entry.flagged += 1
+        }
+        if let low = limitMin.flatMap(Double.init) { entry.limitMin = max(entry.limitMin ?? low, low) }
+        if let high = limitMax.flatMap(Double.init) { entry.limitMax = min(entry.limitMax ?? high, high) }
+        daily[key] = entry
+    }
+
+    /// The UTC month and local day of `2024-01-05T08:00:00+08:00` (the normaliser's form).
+    private func instant(_ iso: String) -> Instant? {
+        if let known = instants[iso] { return known }
+        guard let epoch = Self.epochSeconds(iso) else { return nil }
+        let (utcDays, _) = epoch.floorDivided(by: 86_400)
+        let (year, month, _) = Self.civil(fromDays: utcDays)
+        let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(epoch)))
+        let (localDays, _) = (epoch + offset).floorDivided(by: 86_400)
+        let instant = Instant(month: year * 12 + month - 1, day: Int32(localDays))
+        if instants.count >= 100_000 { instants.removeAll(keepingCapacity: true) }
+        instants[iso] = instant
+        return instant
+    }
+
+    /// Seconds since the epoch of `YYYY-MM-DDTHH:MM:SS[.fff]±HH:MM`; nil for anything else.
+    static func epochSeconds(_ iso: String) -> Int? {
+        let b = Array(iso.utf8)
+        guard b.count >= 25 else { return nil }
+        func number(_ from: Int, _ count: Int) -> Int? {
+            var value = 0
+            for index in from..<(from + count) {
+                let digit = Int(b[index]) - 48
+                guard digit >= 0 && digit <= 9 else { return nil }
+                value = value * 10 + digit
+            }
+            return value
+        }
+        guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
+              let offsetHours = number(b.count - 5, 2), let offsetMinutes = number(b.count - 2, 2) else { return nil }
+        let sign = b[b.count - 6] == UInt8(ascii: "-") ? -1 : 1
+        let days = daysFromCivil(year: year, month: month, day: day)
+        return days * 86_400 + hour * 3_600 + minute * 60 + second - sign * (offsetHours * 3_600 + offsetMinutes * 60)
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    /// After the last batch: registers the places named and adds this upload's daily
+    /// aggregates to the stored ones. Returns the readings written.
+    func finish() async throws -> Int {
+        try await connection.query("RESET search_path", logger: logger)
+        // The site registry reads `stage`: one row per outlet carrying its enterprise's latest
+        // name and district, and one (line 0, so never the latest) per other district named.
+        var keys: [Int32: SeriesKey] = [:]
+        for (key, id) in series where named[id] != nil { keys[id] = key }
+        var enterprises: [String: Named] = [:]
+        var outlets: Set<[String]> = []
+        for (id, entry) in named {
+            guard let key = keys[id] else { continue }
+            outlets.insert([key.enterprise, key.outlet])
+            var latest = enterprises[key.enterprise] ?? Named()
+            if entry.name != nil, entry.nameLine > latest.nameLine {
+                latest.name = entry.name
+                latest.nameLine = entry.nameLine
+            }
+            if entry.district != nil, entry.districtLine > latest.districtLine {
+                latest.district = entry.district
+                latest.districtLine = entry.districtLine
+            }
+            enterprises[key.enterprise] = latest
+        }
+        var sites = ByteBufferAllocator().buffer(capacity: (outlets.count + districts.count) * 64)
+        for pair in outlets.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            let latest = enterprises[pair[0]]
+            CopyText.appendRow(["1", pair[0], latest?.name, latest?.district, pair[1]], to: &sites)
+        }
+        for (district, id) in districts.sorted(by: { $0.key < $1.key }) {
+            guard let key = keys[id], enterprises[key.enterprise]?.district != district else { continue }
+            CopyText.appendRow(["0", key.enterprise, nil, district, key.outlet], to: &sites)
+        }
+        if sites.readableBytes > 0 {
+            try await connection.copyFrom(
+                table: "stage", columns: ["line", "enterprise_id", "enterprise_name", "district", "outlet_id"],
+                logger: logger
+            ) { writer in try await writer.write(sites) }
+        }
+        try await SiteRegistry.register(kind: .emissions, uploadID: uploadID, on: connection, logger: logger)
+
+        try await connection.query("""
+            CREATE TEMP TABLE stage_daily (series_id integer, day date, valid_count integer, flagged_count integer,
+                value_sum double precision, limit_min double precision, limit_max double precision) ON COMMIT DROP
+            """, logger: logger)
+        var rows = ByteBufferAllocator().buffer(capacity: daily.count * 48)
+        for (key, entry) in daily.sorted(by: { $0.key < $1.key }) {
+            let (year, month, day) = Self.civil(fromDays: Int(key.day))
+            CopyText.appendRow([String(key.series), String(format: "%04d-%02d-%02d", year, month, day),
+                                String(entry.valid), String(entry.flagged), entry.sum.map(Self.text),
+                                entry.limitMin.map(Self.text), entry.limitMax.map(Self.text)], to: &rows)
+        }
+        if rows.readableBytes > 0 {
+            try await connection.copyFrom(table: "stage_daily", logger: logger) { writer in try await writer.write(rows) }
+        }
+        // Every reading of this upload is new, so its aggregates add to the stored ones.
+        try await connection.query("""
+            INSERT INTO envmon.emission_daily AS d
+                (series_id, day, valid_count, flagged_count, value_sum, limit_min, limit_max)
+            SELECT * FROM stage_daily ORDER BY series_id, day
+            ON CONFLICT (series_id, day) DO UPDATE SET
+                valid_count = d.valid_count + EXCLUDED.valid_count,
+                flagged_count = d.flagged_count + EXCLUDED.flagged_count,
+                value_sum = CASE WHEN d.value_sum IS NULL THEN EXCLUDED.value_sum
+                                 WHEN EXCLUDED.value_sum IS NULL THEN d.value_sum
+                                 ELSE d.value_sum + EXCLUDED.value_sum END,
+                limit_min = greatest(d.limit_min, EXCLUDED.limit_min),
+                limit_max = least(d.limit_max, EXCLUDED.limit_max)
+            """, logger: logger)
+        return rowsWritten
+    }
+
+    /// A double as text that PostgreSQL reads back to the same double.
+    private static func text(_ value: Double) -> String { "\(value)" }
+}
+
+/// A row the normaliser should never have produced reached the loader (a program error).
+struct FeedLoadError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Int {
+    /// Quotient rounded toward negative infinity, and the matching non-negative remainder.
+    func floorDivided(by divisor: Int) -> (quotient: Int, remainder: Int) {
+        let (q, r) = quotientAndRemainder(dividingBy: divisor)
+        return r < 0 ? (q - 1, r + divisor) : (q, r)
+    }
+}
