@@ -199,17 +199,13 @@ public struct IngestService: Sendable {
             // Parsing (this task) runs ahead of writing (a child task) by at most `ahead` batches
             // of one read each, so the database works while the next batch is parsed and memory
             // stays bounded by a few reads' worth of rows.
-            let (batches, batchInput) = AsyncStream.makeStream(of: IngestOutput.self)
+            let (batches, batchInput) = AsyncStream.makeStream(of: LoadBatch.self)
             let (credits, creditInput) = AsyncStream.makeStream(of: Void.self)
             for _ in 0..<Self.ahead { creditInput.yield() }
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     do {
-                        for await output in batches {
-                            try await sink.write(output.records)
-                            try await sink.write(output.rejections)
-                            creditInput.yield()
-                        }
+                        try await sink.write(batches) { creditInput.yield() }
                     } catch {
                         creditInput.finish()  // the parser stops waiting for room
                         throw error
@@ -218,7 +214,7 @@ public struct IngestService: Sendable {
                 var room = credits.makeAsyncIterator()
                 func hand(_ output: IngestOutput) async throws {
                     guard await room.next() != nil else { throw CancellationError() }
-                    batchInput.yield(output)
+                    batchInput.yield(LoadBatch(records: output.records, rejections: output.rejections))
                 }
                 do {
                     try await readBytes { data in

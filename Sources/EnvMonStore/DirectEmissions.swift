@@ -113,10 +113,42 @@ actor DirectEmissions {
         self.months = months
     }
 
-    /// COPYs one batch of normalised emissions rows (`FeedKind.emissions.stagingColumns`).
-    func write(_ records: [StagingRecord]) async throws {
-        guard !records.isEmpty else { return }
-        try await prepare(records)
+    /// Rejections held back while a COPY is open before that COPY is closed to store them.
+    static let heldRejections = 5_000
+
+    /// COPYs the batches' normalised emissions rows (`FeedKind.emissions.stagingColumns`),
+    /// keeping one COPY open for as long as the batches name only known series and months, so
+    /// that the server works while the next batch is encoded. `processed` hears each batch taken.
+    func write(_ batches: AsyncStream<LoadBatch>, processed: @Sendable () -> Void) async throws {
+        var iterator = batches.makeAsyncIterator()
+        var next = await iterator.next(isolation: self)
+        var rejections: [Rejection] = []
+        while let first = next {
+            next = nil
+            try await prepare(first.records)
+            try await connection.copyFrom(table: "emission_reading", columns: Self.columns, logger: logger) { writer in
+                var batch = first
+                while true {
+                    if !batch.records.isEmpty { try await writer.write(try encode(batch.records)) }
+                    rejections += batch.rejections
+                    processed()
+                    guard let following = await iterator.next(isolation: self) else { return }
+                    if rejections.count >= Self.heldRejections || needsPreparing(following.records) {
+                        next = following
+                        return
+                    }
+                    batch = following
+                }
+            }
+            if !rejections.isEmpty {
+                try await LoadSink.copy(rejections, on: connection, logger: logger)
+                rejections = []
+            }
+        }
+    }
+
+    /// The COPY text of a batch whose series and months are known; tallies what passes.
+    private func encode(_ records: [StagingRecord]) throws -> ByteBuffer {
         var buffer = ByteBufferAllocator().buffer(capacity: records.count * 96)
         let upload = String(uploadID)
         for record in records {
@@ -142,10 +174,20 @@ actor DirectEmissions {
             }
             named[id] = entry
         }
-        try await connection.copyFrom(table: "emission_reading", columns: Self.columns, logger: logger) { writer in
-            try await writer.write(buffer)
-        }
         rowsWritten += records.count
+        return buffer
+    }
+
+    /// Whether a batch names a series or a month this load has not prepared.
+    private func needsPreparing(_ records: [StagingRecord]) -> Bool {
+        records.contains { record in
+            let f = record.fields
+            guard f.count == 14, let enterprise = f[1], let outlet = f[4], let pollutant = f[5], let measuredAt = f[6]
+            else { return false }
+            if series[SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)] == nil { return true }
+            guard let instant = instant(measuredAt) else { return false }
+            return !months.contains(instant.month)
+        }
     }
 
     /// Registers the batch's new series (in this transaction, in key order) and makes the month
@@ -165,6 +207,11 @@ actor DirectEmissions {
         for month in newMonths.sorted() {
             let start = String(format: "%04d-%02d-01", month / 12, month % 12 + 1)
             try await database.client.query("SELECT envmon.ensure_emission_partition(\(start)::date)", logger: logger)
+            // A lock this transaction did not hold yet makes it read the catalog changes made
+            // meanwhile, so the next COPY routes to the new partition (not the default one).
+            let partition = String(format: "emission_reading_%04d%02d", month / 12, month % 12 + 1)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "LOCK TABLE envmon.\(partition) IN ROW EXCLUSIVE MODE"), logger: logger)
             months.insert(month)
         }
         guard !newSeries.isEmpty else { return }

@@ -4,6 +4,17 @@ import Logging
 import NIOCore
 import PostgresNIO
 
+/// One stretch of an upload as the parser produced it: rows ready for staging, and rejections.
+public struct LoadBatch: Sendable {
+    public var records: [StagingRecord]
+    public var rejections: [Rejection]
+
+    public init(records: [StagingRecord], rejections: [Rejection]) {
+        self.records = records
+        self.rejections = rejections
+    }
+}
+
 /// Where a parser writes an upload's rows while the load transaction is open.
 public struct LoadSink: Sendable {
     let connection: PostgresConnection
@@ -13,11 +24,26 @@ public struct LoadSink: Sendable {
     /// Set when the rows go straight into the fact table (`DirectEmissions`).
     var direct: DirectEmissions?
 
-    /// COPYs a batch of normalised rows into the staging table (or straight into the fact table).
+    /// Writes every batch of `batches` in order, calling `processed` after each; returns when
+    /// the stream ends. A direct emissions load keeps one COPY open across batches.
+    public func write(_ batches: AsyncStream<LoadBatch>, processed: @escaping @Sendable () -> Void) async throws {
+        if let direct {
+            try await direct.write(batches, processed: processed)
+            return
+        }
+        for await batch in batches {
+            try await write(batch.records)
+            try await write(batch.rejections)
+            processed()
+        }
+    }
+
+    /// COPYs a batch of normalised rows into the staging table.
     public func write(_ records: [StagingRecord]) async throws {
         guard !records.isEmpty else { return }
         if let direct {
-            try await direct.write(records)
+            try await direct.write(AsyncStream { $0.yield(LoadBatch(records: records, rejections: [])); $0.finish() },
+                                   processed: {})
             return
         }
         var buffer = ByteBufferAllocator().buffer(capacity: records.count * 128)
@@ -33,6 +59,10 @@ public struct LoadSink: Sendable {
     /// to `envmon.upload_rejection` when the load finishes (COPY takes one unqualified name).
     public func write(_ rejections: [Rejection]) async throws {
         guard !rejections.isEmpty else { return }
+        try await Self.copy(rejections, on: connection, logger: logger)
+    }
+
+    static func copy(_ rejections: [Rejection], on connection: PostgresConnection, logger: Logger) async throws {
         var buffer = ByteBufferAllocator().buffer(capacity: rejections.count * 96)
         for rejection in rejections {
             CopyText.appendRow([String(rejection.line), rejection.column, rejection.value.map(CopyText.clip),

@@ -1,0 +1,167 @@
+import EnvMonDomain
+@testable import EnvMonStore
+import EnvMonTestSupport
+import Foundation
+import Testing
+
+/// Emissions whose keys are all new go straight into `envmon.emission_reading`
+/// (`DirectEmissions`); what the staging path would compute in SQL must come out the same.
+@Suite("Direct emissions loads")
+struct DirectLoadTests {
+    /// `emission_daily` recomputed from the stored readings, as the staging path does it.
+    static let recomputedDaily = """
+        SELECT r.series_id, (r.measured_at AT TIME ZONE 'Asia/Shanghai')::date AS day,
+               count(*) FILTER (WHERE coalesce(r.flag, 'N') = 'N' AND r.value IS NOT NULL) AS valid_count,
+               count(*) FILTER (WHERE coalesce(r.flag, 'N') <> 'N') AS flagged_count,
+               round(sum(r.value) FILTER (WHERE coalesce(r.flag, 'N') = 'N')::numeric, 9) AS value_sum,
+               max(r.limit_min) AS limit_min, min(r.limit_max) AS limit_max
+        FROM envmon.emission_reading r GROUP BY 1, 2
+        """
+    static let storedDaily = """
+        SELECT series_id, day, valid_count, flagged_count, round(value_sum::numeric, 9) AS value_sum, limit_min, limit_max
+        FROM envmon.emission_daily
+        """
+
+    /// Rows of `a` missing from `b` and of `b` missing from `a`.
+    static func difference(_ db: TestDatabase, _ a: String, _ b: String) async throws -> [[String: String?]] {
+        try await db.rows("(\(a) EXCEPT \(b)) UNION ALL (\(b) EXCEPT \(a))")
+    }
+
+    @Test func dailyAggregatesOfDirectLoadsEqualARecomputeAndAddUp() async throws {
+        let db = try await TestDatabase.make()
+        // Hours either side of local midnight, flagged and missing values, a pH range, limits
+        // that change within a day.
+        let first = """
+            enterprise_id,outlet_id,pollutant,measured_at,value,unit,limit,flag
+            E1,DA001,SO2,2026-03-01 23:00,10.5,mg/m3,35,N
+            E1,DA001,SO2,2026-03-02 00:00,12.25,mg/m3,30,N
+            E1,DA001,SO2,2026-03-02 01:00,300,mg/m3,35,T
+            E1,DA001,SO2,2026-03-02 02:00,未检出,mg/m3,35,N
+            E1,DA001,NOx,2026-03-02 02:00,<2,mg/m3,50,
+            E1,DW001,pH,2026-03-02 02:00,7.1,,6-9,N
+            E2,DA001,SO2,2026-03-02 08:00,0.1,mg/m3,35,M
+            """
+        let one = try await db.ingest(.emissions, csv: first)
+        #expect(one.status == "loaded" && one.rowsLoaded == 7 && one.rowsSuperseded == 0 && one.rowsUnchanged == 0,
+                "\(one)")
+        #expect(try await Self.difference(db, Self.recomputedDaily, Self.storedDaily).isEmpty)
+
+        // More hours of the same days: the second upload's aggregates add to the first's.
+        let second = """
+            enterprise_id,outlet_id,pollutant,measured_at,value,unit,limit,flag
+            E1,DA001,SO2,2026-03-02 03:00,20,mg/m3,25,N
+            E1,DA001,SO2,2026-03-02 04:00,21.5,mg/m3,35,D
+            E1,DW001,pH,2026-03-02 03:00,8.5,,6.5-8.5,N
+            E2,DA001,SO2,2026-03-02 09:00,0.3,mg/m3,35,N
+            E3,DA009,SO2,2026-03-02 09:00,1,mg/m3,35,N
+            """
+        let two = try await db.ingest(.emissions, csv: second)
+        #expect(two.status == "loaded" && two.rowsLoaded == 5 && two.rowsSuperseded == 0, "\(two)")
+        #expect(try await Self.difference(db, Self.recomputedDaily, Self.storedDaily).isEmpty)
+        let day = try await db.rows("""
+            SELECT d.valid_count, d.flagged_count, d.value_sum::text AS s, d.limit_min::text AS lo, d.limit_max::text AS hi
+            FROM envmon.emission_daily d JOIN envmon.emission_series s USING (series_id)
+            WHERE s.enterprise_id = 'E1' AND s.pollutant = 'pH'
+            """)
+        #expect(day.count == 1)
+        #expect(day.first?["valid_count"] == "2")
+        #expect(day.first?["lo"] == "6.5")  // the strictest range of the day
+        #expect(day.first?["hi"] == "8.5")
+    }
+
+    @Test func anUploadOverlappingStoredReadingsGoesThroughStagingAndSupersedes() async throws {
+        let db = try await TestDatabase.make()
+        _ = try await db.ingest(.emissions, csv: """
+            enterprise_id,outlet_id,pollutant,measured_at,value,limit
+            E1,DA001,SO2,2026-03-02 01:00,10,35
+            E1,DA001,SO2,2026-03-02 02:00,11,35
+            """)
+        let overlap = try await db.ingest(.emissions, csv: """
+            enterprise_id,outlet_id,pollutant,measured_at,value,limit
+            E1,DA001,SO2,2026-03-02 02:00,15,35
+            E1,DA001,SO2,2026-03-02 03:00,12,35
+            """)
+        #expect(overlap.status == "loaded" && overlap.rowsLoaded == 2 && overlap.rowsSuperseded == 1, "\(overlap)")
+        #expect(try await db.value("SELECT count(*) FROM envmon.emission_reading_history") == "1")
+        #expect(try await db.value("SELECT value_sum FROM envmon.emission_daily") == "37")
+        #expect(try await Self.difference(db, Self.recomputedDaily, Self.storedDaily).isEmpty)
+    }
+
+    @Test func placesOfADirectLoadKeepTheLatestNameAndEveryDistrict() async throws {
+        let db = try await TestDatabase.make()
+        let result = try await db.ingest(.emissions, csv: """
+            enterprise_id,enterprise_name,district,outlet_id,pollutant,measured_at,value,limit
+            E1,旧名,甲街道,DA001,SO2,2026-03-02 01:00,10,35
+            E1,新名,乙街道,DA002,SO2,2026-03-02 01:00,10,35
+            E1,,,DA001,NOx,2026-03-02 01:00,10,50
+            E2,二厂,丙街道,DA001,SO2,2026-03-02 01:00,10,35
+            E2,,甲街道,DA001,NOx,2026-03-02 02:00,10,50
+            """)
+        #expect(result.rowsLoaded == 5, "\(result)")
+        let enterprises = try await db.rows(
+            "SELECT site_id, name, district FROM envmon.site WHERE kind = 'enterprise' ORDER BY site_id")
+        #expect(enterprises.map { $0["name"] ?? nil } == ["新名", "二厂"])
+        #expect(enterprises.map { $0["district"] ?? nil } == ["乙街道", "甲街道"])
+        let outlets = try await db.rows(
+            "SELECT parent_id || '/' || site_id AS o FROM envmon.site WHERE kind = 'outlet' ORDER BY 1")
+        #expect(outlets.map { $0["o"] ?? nil } == ["E1/DA001", "E1/DA002", "E2/DA001"])
+        let districts = try await db.rows("SELECT site_id FROM envmon.site WHERE kind = 'district' ORDER BY 1")
+        #expect(Set(districts.map { $0["site_id"] ?? nil }) == ["甲街道", "乙街道", "丙街道"])
+    }
+
+    /// A file of several reads whose later rows fall in a month with no partition yet: the
+    /// partition is made by another connection while this load's transaction holds the table.
+    @Test(.timeLimit(.minutes(1)))
+    func aLongUploadReachingANewMonthMakesItsPartitionMidLoad() async throws {
+        let db = try await TestDatabase.make()
+        var csv = "enterprise_id,enterprise_name,district,outlet_id,pollutant,measured_at,value,unit,limit,flag\n"
+        let start = DateComponents(calendar: Calendar(identifier: .gregorian), timeZone: TimeZone(identifier: "UTC"),
+                                   year: 2026, month: 1, day: 1).date ?? Date(timeIntervalSince1970: 0)
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        formatter.timeZone = TimeZone(identifier: "Asia/Shanghai")
+        let rows = 40_000  // ≈ 4.7 MB: five reads; 2,000 hours from 1 January (UTC) reach March
+        for index in 0..<rows {
+            let hour = index / 20
+            let series = index % 20
+            let time = formatter.string(from: start.addingTimeInterval(Double(hour) * 3_600))
+            csv += "9131011500000000\(series / 4),某某环保科技有限公司第\(series / 4)分厂,某某街道,DA00\(series % 4),SO2,\(time),\(index % 50).5,mg/m3,35,N\n"
+        }
+        #expect(csv.utf8.count > 3 * 1_048_576)
+        let result = try await db.ingest(.emissions, bytes: Array(csv.utf8), fileName: "long.csv")
+        #expect(result.status == "loaded" && result.rowsLoaded == rows, "\(result)")
+        let partitions = try await db.rows("""
+            SELECT c.relname AS name, (SELECT count(*) FROM envmon.emission_reading r WHERE r.tableoid = c.oid) AS n
+            FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'envmon.emission_reading'::regclass ORDER BY 1
+            """)
+        let counts = Dictionary(uniqueKeysWithValues: partitions.compactMap { row -> (String, String)? in
+            guard let name = row["name"] ?? nil, let n = row["n"] ?? nil else { return nil }
+            return (name, n)
+        })
+        #expect(counts["emission_reading_default"] == "0")
+        #expect(counts["emission_reading_202601"] == "14880")  // 744 hours × 20 series
+        #expect(counts["emission_reading_202602"] == "13440")  // 672 hours × 20 series
+        #expect(counts["emission_reading_202603"] == "11680")
+        #expect(try await Self.difference(db, Self.recomputedDaily, Self.storedDaily).isEmpty)
+    }
+
+    @Test(arguments: [
+        ("2024-01-05T08:00:00+08:00", 1_704_412_800),
+        ("2024-01-05T08:00:00.25+08:00", 1_704_412_800),
+        ("1969-12-31T23:00:00-01:30", 1_800),
+        ("2024-02-29T00:00:00+00:00", 1_709_164_800),
+    ])
+    func isoTimesReadToEpochSeconds(iso: String, epoch: Int) {
+        #expect(DirectEmissions.epochSeconds(iso) == epoch)
+    }
+
+    @Test func civilDaysRoundTrip() {
+        for days in stride(from: -800_000, through: 800_000, by: 997) {
+            let (y, m, d) = DirectEmissions.civil(fromDays: days)
+            #expect(DirectEmissions.daysFromCivil(year: y, month: m, day: d) == days)
+        }
+        #expect(DirectEmissions.civil(fromDays: 0) == (1970, 1, 1))
+        #expect(DirectEmissions.civil(fromDays: 19_782) == (2024, 2, 29))
+    }
+}
