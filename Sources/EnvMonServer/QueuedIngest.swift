@@ -56,15 +56,17 @@ extension IngestService {
             }
             encoding = sniffer.finish()
         }
+        var seq: Int32 = 0
         return try await load(
             uploadID: uploadID, request: request, encoding: encoding, isSpreadsheet: isSpreadsheet,
             fileName: upload.fileName ?? "upload \(uploadID)"
-        ) { consume in
-            var seq: Int32 = 0
-            while let chunk = try await archive.chunk(uploadID: uploadID, seq: seq) {
-                try await consume(Data(chunk.readableBytesView))
-                seq += 1
+        ) {
+            guard let chunk = try await archive.chunk(uploadID: uploadID, seq: seq) else {
+                seq = 0  // a second pass starts again from the first chunk
+                return nil
             }
+            seq += 1
+            return Data(chunk.readableBytesView)
         }
     }
 }

@@ -16,7 +16,7 @@ public struct LoadBatch: Sendable {
 }
 
 /// Where a parser writes an upload's rows while the load transaction is open.
-public struct LoadSink: Sendable {
+public struct LoadSink {
     let connection: PostgresConnection
     let uploadID: Int64
     let kind: FeedKind
@@ -24,17 +24,15 @@ public struct LoadSink: Sendable {
     /// Set when the rows go straight into the fact table (`DirectEmissions`).
     var direct: DirectEmissions?
 
-    /// Writes every batch of `batches` in order, calling `processed` after each; returns when
-    /// the stream ends. A direct emissions load keeps one COPY open across batches.
-    public func write(_ batches: AsyncStream<LoadBatch>, processed: @escaping @Sendable () -> Void) async throws {
+    /// Writes the batches `next` returns, in order, until it returns nil.
+    public func write(_ next: () async throws -> LoadBatch?) async throws {
         if let direct {
-            try await direct.write(batches, processed: processed)
+            try await direct.write(next)
             return
         }
-        for await batch in batches {
+        while let batch = try await next() {
             try await write(batch.records)
             try await write(batch.rejections)
-            processed()
         }
     }
 
@@ -42,8 +40,8 @@ public struct LoadSink: Sendable {
     public func write(_ records: [StagingRecord]) async throws {
         guard !records.isEmpty else { return }
         if let direct {
-            try await direct.write(AsyncStream { $0.yield(LoadBatch(records: records, rejections: [])); $0.finish() },
-                                   processed: {})
+            var batch: LoadBatch? = LoadBatch(records: records, rejections: [])
+            try await direct.write { defer { batch = nil }; return batch }
             return
         }
         var buffer = ByteBufferAllocator().buffer(capacity: records.count * 128)
@@ -81,13 +79,18 @@ enum CopyText {
     static func appendRow(_ fields: [String?], to buffer: inout ByteBuffer) {
         for (index, field) in fields.enumerated() {
             if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
-            guard let field else {
-                buffer.writeStaticString("\\N")
-                continue
-            }
-            appendEscaped(field, to: &buffer)
+            append(field, to: &buffer)
         }
         buffer.writeInteger(UInt8(ascii: "\n"))
+    }
+
+    /// One field: `\N` for NULL, else the escaped text (no separator).
+    static func append(_ field: String?, to buffer: inout ByteBuffer) {
+        guard let field else {
+            buffer.writeStaticString("\\N")
+            return
+        }
+        appendEscaped(field, to: &buffer)
     }
 
     private static func appendEscaped(_ text: String, to buffer: inout ByteBuffer) {

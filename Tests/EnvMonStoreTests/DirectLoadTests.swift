@@ -163,5 +163,7 @@ struct DirectLoadTests {
         }
         #expect(DirectEmissions.civil(fromDays: 0) == (1970, 1, 1))
         #expect(DirectEmissions.civil(fromDays: 19_782) == (2024, 2, 29))
+        #expect(DirectEmissions.isoDate(days: 19_782) == "2024-02-29")
+        #expect(DirectEmissions.isoDate(days: -719_468) == "0000-03-01")
     }
 }

@@ -263,13 +263,15 @@ struct IngestLoadTests {
             let stored = try await UploadArchive(database: database).store(
                 .init(kind: .emissions, fileName: "crash.csv", uploader: "tests", format: .csv, encoding: "utf-8",
                       sha256: String(repeating: "a", count: 64), size: Int64(text.utf8.count)), file: file)
-            let half = Data(text.utf8.prefix(text.utf8.count / 2))
+            var half: Data? = Data(text.utf8.prefix(text.utf8.count / 2))
             return try await IngestService(database: database).load(
                 uploadID: stored.id, request: IngestRequest(kind: .emissions, uploader: "tests"), encoding: .utf8,
                 isSpreadsheet: false, fileName: "crash.csv"
-            ) { consume in
-                try await consume(half)  // the first half is COPY'd into staging…
-                throw Crash()            // …then the worker dies
+            ) {
+                // The first half is COPY'd (straight into the readings table)… then the worker dies.
+                guard let first = half else { throw Crash() }
+                half = nil
+                return first
             }
         }
         #expect(outcome.status == .failed)

@@ -17,6 +17,12 @@ enum EmissionsRow {
         let key = memo.key(of: row)
         if let known = memo.statics[key] {
             let measuredAt = memo.timestamp(&row)
+            // A plain decimal in range needs no DecimalText: PostgreSQL reads it to the same double.
+            if known.exponent == 0, let (text, number) = memo.plainValue(row),
+               !((known.isPH || known.isCompliance) && number < 0), !(known.isPH && number > 14) {
+                return [known.enterprise, known.name, known.district, known.outlet, known.pollutant, measuredAt,
+                        text, "f", known.unit, known.limitMin, known.limitMax, known.flag]
+            }
             var below = false
             let value = row.number(
                 "value", required: true, minimum: known.isPH || known.isCompliance ? 0 : nil,
@@ -141,25 +147,78 @@ struct EmissionsMemo: Sendable {
         case rejected(String)
     }
 
+    /// The raw cells of `EmissionsRow.staticColumns`, compared and hashed as UTF-8 bytes
+    /// (String's own hashing normalises Unicode first, which costs more than the lookup saves).
+    struct Key: Hashable {
+        var cells: [String?]
+
+        static func == (lhs: Key, rhs: Key) -> Bool {
+            guard lhs.cells.count == rhs.cells.count else { return false }
+            for (left, right) in zip(lhs.cells, rhs.cells) {
+                switch (left, right) {
+                case (nil, nil): continue
+                case (let left?, let right?): if !left.utf8.elementsEqual(right.utf8) { return false }
+                default: return false
+                }
+            }
+            return true
+        }
+
+        func hash(into hasher: inout Hasher) {
+            for cell in cells {
+                if var cell {
+                    cell.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+                    hasher.combine(UInt8(0xFF))  // not UTF-8: ends the cell
+                } else {
+                    hasher.combine(UInt8(0xFE))
+                }
+            }
+        }
+    }
+
     /// Cell positions of `EmissionsRow.staticColumns` (nil: the upload has no such column).
     private let indices: [Int?]
     private let timeIndex: Int?
-    private(set) var statics: [[String?]: Static] = [:]
+    private let valueIndex: Int?
+    private(set) var statics: [Key: Static] = [:]
     private var times: [String: Time] = [:]
 
     init(layout: HeaderLayout) {
         indices = EmissionsRow.staticColumns.map { layout.columns[$0]?.index }
         timeIndex = layout.columns["measured_at"]?.index
+        valueIndex = layout.columns["value"]?.index
     }
 
-    func key(of row: RowCells) -> [String?] {
-        indices.map { index in
+    func key(of row: RowCells) -> Key {
+        Key(cells: indices.map { index in
             guard let index, index < row.cells.count else { return nil }
             return row.cells[index]
-        }
+        })
     }
 
-    mutating func remember(_ key: [String?], _ known: Static) {
+    /// The value cell when it is a plain decimal (`12`, `0.35`; at most 15 digits), with its
+    /// number; nil for anything else (signs, exponents, `<DL`, spaces…), which takes the full path.
+    func plainValue(_ row: RowCells) -> (String, Double)? {
+        guard let valueIndex, valueIndex < row.cells.count, let text = row.cells[valueIndex] else { return nil }
+        let utf8 = text.utf8
+        guard let first = utf8.first, let last = utf8.last, utf8.count <= 16,
+              (48...57).contains(first), (48...57).contains(last) else { return nil }
+        var digits = 0
+        var points = 0
+        for byte in utf8 {
+            if (48...57).contains(byte) {
+                digits += 1
+            } else if byte == UInt8(ascii: ".") {
+                points += 1
+            } else {
+                return nil
+            }
+        }
+        guard points <= 1, digits <= 15, let number = Double(text) else { return nil }
+        return (text, number)
+    }
+
+    mutating func remember(_ key: Key, _ known: Static) {
         if statics.count >= Self.capacity { statics.removeAll(keepingCapacity: true) }
         statics[key] = known
     }

@@ -21,6 +21,8 @@ struct HeaderLayout: Sendable {
     var problems: [String] = []
     /// Positions of the id, name and district columns, where total rows say 合计.
     var totalColumnIndices: [Int] = []
+    /// Cells past this position belong to no header column (they go to `extra` by position).
+    var width = 0
 
     init(header: [String], kind: FeedKind) {
         let specs = ColumnAliases.columns(for: kind)
@@ -73,6 +75,7 @@ struct HeaderLayout: Sendable {
         let totalColumns = ["enterprise_id", "enterprise_name", "plant_id", "plant_name", "section_id",
                             "section_name", "district"]
         totalColumnIndices = Array(Set(totalColumns.compactMap { columns[$0]?.index })).sorted()
+        width = (columns.values.map(\.index) + unknown.map(\.index)).max().map { $0 + 1 } ?? 0
     }
 
     /// Canonical names of the required columns the header lacks.

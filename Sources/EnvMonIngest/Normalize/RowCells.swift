@@ -34,7 +34,16 @@ struct RowCells {
     /// Whether this is a total row: 合计/总计/小计 in the id, district or name column.
     func isTotal(kind: FeedKind) -> Bool {
         layout.totalColumnIndices.contains { index in
-            guard index < cells.count, let text = cells[index], !text.utf8.allSatisfy({ $0 < 0x80 }) else { return false }
+            guard index < cells.count, let text = cells[index] else { return false }
+            // "计" is E8 AE A1 in UTF-8; most cells do not hold it, so look for it bytewise first.
+            var utf8 = text.utf8.makeIterator()
+            var previous: (UInt8, UInt8) = (0, 0)
+            var hasJi = false
+            while let byte = utf8.next() {
+                if previous == (0xE8, 0xAE) && byte == 0xA1 { hasJi = true; break }
+                previous = (previous.1, byte)
+            }
+            guard hasJi else { return false }
             let scalars = Array(text.unicodeScalars)
             // 合计, 总计, 小计: a "计" preceded by 合, 总 or 小.
             return zip(scalars, scalars.dropFirst()).contains { pair in
@@ -188,11 +197,12 @@ struct RowCells {
 
     /// `extra`: the unknown columns (header text → raw cell) as a JSON object, nil when none has a value.
     func extraJSON() -> String? {
+        if layout.unknown.isEmpty && cells.count <= layout.width { return nil }
         var pairs: [(String, String)] = []
         for (index, header) in layout.unknown where index < cells.count {
             if let cell = cells[index], !cell.trimmingSpaces.isEmpty { pairs.append((header, cell)) }
         }
-        let width = (layout.columns.values.map(\.index) + layout.unknown.map(\.index)).max().map { $0 + 1 } ?? 0
+        let width = layout.width
         if cells.count > width {
             for index in width..<cells.count {
                 if let cell = cells[index], !cell.trimmingSpaces.isEmpty { pairs.append(("column \(index + 1)", cell)) }

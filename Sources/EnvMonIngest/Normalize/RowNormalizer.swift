@@ -67,6 +67,11 @@ public struct RowNormalizer: Sendable {
         case .waste: fields = PeriodRows.waste(&row)
         }
         guard row.rejections.isEmpty else { return .rejected(row.rejections) }
-        return .record(StagingRecord(line: line, fields: [String(line)] + fields + [row.extraJSON()]))
+        var staged: [String?] = []
+        staged.reserveCapacity(fields.count + 2)
+        staged.append(String(line))
+        staged.append(contentsOf: fields)
+        staged.append(row.extraJSON())
+        return .record(StagingRecord(line: line, fields: staged))
     }
 }
