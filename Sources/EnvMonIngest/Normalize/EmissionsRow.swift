@@ -1,4 +1,5 @@
 import EnvMonDomain
+import Foundation
 
 /// The `emissions` kind: one reading of one pollutant at one outlet.
 enum EmissionsRow {
@@ -157,7 +158,15 @@ struct EmissionsMemo: Sendable {
             for (left, right) in zip(lhs.cells, rhs.cells) {
                 switch (left, right) {
                 case (nil, nil): continue
-                case (let left?, let right?): if !left.utf8.elementsEqual(right.utf8) { return false }
+                case (var left?, var right?):
+                    let same = left.withUTF8 { l in
+                        right.withUTF8 { r in
+                            guard l.count == r.count else { return false }
+                            guard let a = l.baseAddress, let b = r.baseAddress else { return true }  // both empty
+                            return memcmp(a, b, l.count) == 0
+                        }
+                    }
+                    if !same { return false }
                 default: return false
                 }
             }
