@@ -74,6 +74,23 @@ struct MigrationTests {
         #expect(reports.filter { !$0.applied.isEmpty }.count == 1)
     }
 
+    /// SwiftPM re-runs the embedding plugin only when the target's sources change, so a new
+    /// file under sql/ can be missing from a binary built incrementally (touch Package.swift).
+    @Test func theBinaryCarriesEverySQLFileOfTheCheckout() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("sql")
+        for (folder, bundled) in [("migrations", Migrator.bundledMigrations), ("views", Migrator.bundledViews)] {
+            let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)
+                .filter { $0.hasSuffix(".sql") }.sorted()
+            #expect(bundled.map(\.name) == files, "rebuild after touching Package.swift: sql/\(folder) changed")
+            for script in bundled {
+                let text = try String(contentsOf: root.appendingPathComponent(folder).appendingPathComponent(script.name),
+                                      encoding: .utf8)
+                #expect(script.sql == text, "sql/\(folder)/\(script.name) differs from the binary's copy")
+            }
+        }
+    }
+
     @Test func sqlScriptSplitsLikePsql() {
         let script = """
             -- a comment; with a semicolon
