@@ -23,13 +23,13 @@ final class DirectEmissions {
     static let columns = ["series_id", "measured_at", "value", "below_detection", "unit", "limit_min", "limit_max",
                           "flag", "upload_id", "line", "extra"]
 
-    private struct SeriesKey: Hashable {
+    struct SeriesKey: Hashable {
         var enterprise: String
         var outlet: String
         var pollutant: String
     }
 
-    private struct DayKey: Hashable, Comparable {
+    struct DayKey: Hashable, Comparable {
         var series: Int32
         var day: Int32  // days since 1970-01-01, in the feed time zone
 
@@ -37,7 +37,7 @@ final class DirectEmissions {
     }
 
     /// `emission_daily`'s columns for one series-day, from this upload's readings alone.
-    private struct Daily {
+    struct Daily {
         var valid = 0
         var flagged = 0
         var sum: Double?
@@ -46,7 +46,7 @@ final class DirectEmissions {
     }
 
     /// The latest name and district (non-null, with their lines) a series' rows gave.
-    private struct Named {
+    struct Named {
         var name: String?
         var nameLine = 0
         var district: String?
@@ -54,7 +54,7 @@ final class DirectEmissions {
     }
 
     /// Where one ISO timestamp falls: its UTC month (partition) and its local day (aggregates).
-    private struct Instant {
+    struct Instant {
         var month: Int  // year * 12 + month - 1, UTC
         var day: Int32
         var epoch: Int
@@ -66,15 +66,10 @@ final class DirectEmissions {
     private let logger: Logger
     private let zone: TimeZone
 
-    private var series: [SeriesKey: Int32] = [:]
     private var months: Set<Int> = []
-    private var instants: [String: Instant] = [:]
-    private var lastInstant: (iso: String, instant: Instant)?
-    private var daily: [DayKey: Daily] = [:]
-    private var named: [Int32: Named] = [:]
-    /// Every district named, with a series that named it.
-    private var districts: [String: Int32] = [:]
-    private(set) var rowsWritten = 0
+    /// Everything a row changes, in one value: the class's properties would each be checked
+    /// for exclusive access on every row; a mutating call on this checks once per batch.
+    private var rows: Passage
 
     /// Prepares a direct load on `connection` (inside the load's transaction), or nil when the
     /// feed time zone is one Foundation does not know (the staging path then computes days).
@@ -111,9 +106,14 @@ final class DirectEmissions {
         self.uploadID = uploadID
         self.logger = logger
         self.zone = zone
-        self.series = series
+        self.rows = Passage(zone: zone, upload: String(uploadID), series: series)
         self.months = months
     }
+
+    /// Rows are sent in (series, time) order within runs of this many: the primary key's
+    /// B-tree then takes each series' readings together instead of one leaf per row, which
+    /// cut the server's COPY time by about a fifth for hour-by-hour exports.
+    static let sortedRows = 12_000
 
     /// Rejections held back while a COPY is open before that COPY is closed to store them.
     static let heldRejections = 5_000
@@ -131,15 +131,15 @@ final class DirectEmissions {
             try await connection.copyFrom(table: "emission_reading", columns: Self.columns, logger: logger) { writer in
                 var batch = first
                 while true {
-                    try encode(batch.records)
-                    if sortable.count >= Self.sortedRows { try await writer.write(takeSorted()) }
+                    try rows.encode(batch.records)
+                    if rows.waiting >= Self.sortedRows { try await writer.write(rows.takeSorted()) }
                     rejections += batch.rejections
                     let following = try await next()
                     if let following, rejections.count < Self.heldRejections, !needsPreparing(following.records) {
                         batch = following
                         continue
                     }
-                    if sortable.count > 0 { try await writer.write(takeSorted()) }
+                    if rows.waiting > 0 { try await writer.write(rows.takeSorted()) }
                     pending = following
                     return
                 }
@@ -151,82 +151,14 @@ final class DirectEmissions {
         }
     }
 
-    /// Rows are sent in (series, time) order within runs of this many: the primary key's
-    /// B-tree then takes each series' readings together instead of one leaf per row, which
-    /// cut the server's COPY time by about a fifth for hour-by-hour exports.
-    static let sortedRows = 12_000
-
-    /// Encoded rows waiting to be sorted: where each row's COPY text lies in `unsorted`.
-    private var sortable: [(series: Int32, epoch: Int, start: Int, length: Int)] = []
-    private var unsorted = ByteBufferAllocator().buffer(capacity: 0)
-
-    /// The waiting rows' COPY text in (series, time) order.
-    private func takeSorted() -> ByteBuffer {
-        sortable.sort { ($0.series, $0.epoch) < ($1.series, $1.epoch) }
-        var buffer = ByteBufferAllocator().buffer(capacity: unsorted.readableBytes)
-        do {
-            let view = unsorted.readableBytesView
-            for row in sortable {
-                buffer.writeBytes(view[(view.startIndex + row.start)..<(view.startIndex + row.start + row.length)])
-            }
-        }
-        sortable.removeAll(keepingCapacity: true)
-        unsorted.clear()
-        return buffer
-    }
-
-    /// Appends the COPY text of a batch whose series and months are known to the rows waiting
-    /// to be sorted; tallies what passes.
-    private func encode(_ records: [StagingRecord]) throws {
-        if unsorted.capacity == 0 { unsorted.reserveCapacity(Self.sortedRows * 96) }
-        let upload = String(uploadID)
-        for record in records {
-            let f = record.fields
-            guard f.count == 14, let enterprise = f[1], let outlet = f[4], let pollutant = f[5], let measuredAt = f[6],
-                  let id = series[SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)],
-                  let instant = instant(measuredAt) else {
-                throw FeedLoadError("an emissions row reached the loader without its series or time (line \(record.line))")
-            }
-            // series_id, measured_at, value, below_detection, unit, limit_min, limit_max, flag, upload_id, line, extra
-            // (written field by field: an array per row costs more than the row's other work)
-            let start = unsorted.writerIndex - unsorted.readerIndex
-            unsorted.writeString(String(id))
-            for index in 6...12 {
-                unsorted.writeInteger(UInt8(ascii: "\t"))
-                CopyText.append(f[index], to: &unsorted)
-            }
-            unsorted.writeInteger(UInt8(ascii: "\t"))
-            unsorted.writeString(upload)
-            unsorted.writeInteger(UInt8(ascii: "\t"))
-            CopyText.append(f[0], to: &unsorted)
-            unsorted.writeInteger(UInt8(ascii: "\t"))
-            CopyText.append(f[13], to: &unsorted)
-            unsorted.writeInteger(UInt8(ascii: "\n"))
-            sortable.append((id, instant.epoch, start, unsorted.writerIndex - unsorted.readerIndex - start))
-            tally(series: id, instant: instant, value: f[7], limitMin: f[10], limitMax: f[11], flag: f[12])
-            var entry = named[id] ?? Named()
-            if let name = f[2] {
-                entry.name = name
-                entry.nameLine = record.line
-            }
-            if let district = f[3] {
-                if district != entry.district, districts[district] == nil { districts[district] = id }
-                entry.district = district
-                entry.districtLine = record.line
-            }
-            named[id] = entry
-        }
-        rowsWritten += records.count
-    }
-
     /// Whether a batch names a series or a month this load has not prepared.
     private func needsPreparing(_ records: [StagingRecord]) -> Bool {
         records.contains { record in
             let f = record.fields
             guard f.count == 14, let enterprise = f[1], let outlet = f[4], let pollutant = f[5], let measuredAt = f[6]
             else { return false }
-            if series[SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)] == nil { return true }
-            guard let instant = instant(measuredAt) else { return false }
+            if rows.series[SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)] == nil { return true }
+            guard let instant = rows.instant(measuredAt) else { return false }
             return !months.contains(instant.month)
         }
     }
@@ -240,8 +172,8 @@ final class DirectEmissions {
             let f = record.fields
             guard f.count == 14, let enterprise = f[1], let outlet = f[4], let pollutant = f[5] else { continue }
             let key = SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)
-            if series[key] == nil { newSeries.insert(key) }
-            if let measuredAt = f[6], let instant = instant(measuredAt), !months.contains(instant.month) {
+            if rows.series[key] == nil { newSeries.insert(key) }
+            if let measuredAt = f[6], let instant = rows.instant(measuredAt), !months.contains(instant.month) {
                 newMonths.insert(instant.month)
             }
         }
@@ -268,45 +200,144 @@ final class DirectEmissions {
             JOIN unnest(\(enterprises)::text[], \(outlets)::text[], \(pollutants)::text[]) AS k(e, o, p)
               ON s.enterprise_id = k.e AND s.outlet_id = k.o AND s.pollutant = k.p
             """, logger: logger).decode((Int32, String, String, String).self) {
-            series[SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)] = id
+            rows.series[SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)] = id
         }
     }
 
-    private func tally(series id: Int32, instant: Instant, value: String?, limitMin: String?, limitMax: String?,
-                       flag: String?) {
-        let key = DayKey(series: id, day: instant.day)
-        var entry = daily[key] ?? Daily()
-        let isValidFlag = flag == nil || flag == "N"
-        let number = value.flatMap(Double.init)
-        if isValidFlag {
-            if let number {
-                entry.valid += 1
-                entry.sum = (entry.sum ?? 0) + number
+
+    /// What the rows of a direct load write and gather: their COPY text (sorted in runs), the
+    /// daily aggregates, the places named, and the lookups on the way.
+    struct Passage {
+        let zone: TimeZone
+        let upload: String
+        var series: [SeriesKey: Int32]
+        var instants: [String: Instant] = [:]
+        var lastInstant: (iso: String, instant: Instant)?
+        var daily: [DayKey: Daily] = [:]
+        var named: [Int32: Named] = [:]
+        /// Every district named, with a series that named it.
+        var districts: [String: Int32] = [:]
+        var rowsWritten = 0
+
+        init(zone: TimeZone, upload: String, series: [SeriesKey: Int32]) {
+            self.zone = zone
+            self.upload = upload
+            self.series = series
+        }
+
+        /// Limits repeat on every row of a series: parsed once each.
+        private var limits: [String: Double] = [:]
+
+        private mutating func limit(_ text: String?) -> Double? {
+            guard let text else { return nil }
+            if let known = limits[text] { return known }
+            guard let number = Double(text) else { return nil }
+            if limits.count < 4_096 { limits[text] = number }
+            return number
+        }
+
+        /// Rows encoded and not yet sent.
+        var waiting: Int { sortable.count }
+
+        /// Encoded rows waiting to be sorted: where each row's COPY text lies in `unsorted`.
+        private var sortable: [(series: Int32, epoch: Int, start: Int, length: Int)] = []
+        private var unsorted = ByteBufferAllocator().buffer(capacity: 0)
+
+        /// The waiting rows' COPY text in (series, time) order.
+        mutating func takeSorted() -> ByteBuffer {
+            sortable.sort { ($0.series, $0.epoch) < ($1.series, $1.epoch) }
+            var buffer = ByteBufferAllocator().buffer(capacity: unsorted.readableBytes)
+            do {
+                let view = unsorted.readableBytesView
+                for row in sortable {
+                    buffer.writeBytes(view[(view.startIndex + row.start)..<(view.startIndex + row.start + row.length)])
+                }
             }
-        } else {
-            entry.flagged += 1
+            sortable.removeAll(keepingCapacity: true)
+            unsorted.clear()
+            return buffer
         }
-        if let low = limitMin.flatMap(Double.init) { entry.limitMin = max(entry.limitMin ?? low, low) }
-        if let high = limitMax.flatMap(Double.init) { entry.limitMax = min(entry.limitMax ?? high, high) }
-        daily[key] = entry
-    }
 
-    /// The UTC month and local day of `2024-01-05T08:00:00+08:00` (the normaliser's form).
-    private func instant(_ iso: String) -> Instant? {
-        if let last = lastInstant, last.iso == iso { return last.instant }
-        if let known = instants[iso] {
-            lastInstant = (iso, known)
-            return known
+        /// Appends the COPY text of a batch whose series and months are known to the rows waiting
+        /// to be sorted; tallies what passes.
+        mutating func encode(_ records: [StagingRecord]) throws {
+            if unsorted.capacity == 0 { unsorted.reserveCapacity(DirectEmissions.sortedRows * 96) }
+            for record in records {
+                let f = record.fields
+                guard f.count == 14, let enterprise = f[1], let outlet = f[4], let pollutant = f[5], let measuredAt = f[6],
+                      let id = series[SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)],
+                      let instant = instant(measuredAt) else {
+                    throw FeedLoadError("an emissions row reached the loader without its series or time (line \(record.line))")
+                }
+                // series_id, measured_at, value, below_detection, unit, limit_min, limit_max, flag, upload_id, line, extra
+                // (written field by field: an array per row costs more than the row's other work)
+                let start = unsorted.writerIndex - unsorted.readerIndex
+                unsorted.writeString(String(id))
+                for index in 6...12 {
+                    unsorted.writeInteger(UInt8(ascii: "\t"))
+                    CopyText.append(f[index], to: &unsorted)
+                }
+                unsorted.writeInteger(UInt8(ascii: "\t"))
+                unsorted.writeString(upload)
+                unsorted.writeInteger(UInt8(ascii: "\t"))
+                CopyText.append(f[0], to: &unsorted)
+                unsorted.writeInteger(UInt8(ascii: "\t"))
+                CopyText.append(f[13], to: &unsorted)
+                unsorted.writeInteger(UInt8(ascii: "\n"))
+                sortable.append((id, instant.epoch, start, unsorted.writerIndex - unsorted.readerIndex - start))
+                tally(series: id, instant: instant, value: f[7], limitMin: f[10], limitMax: f[11], flag: f[12])
+                var entry = named[id] ?? Named()
+                if let name = f[2] {
+                    entry.name = name
+                    entry.nameLine = record.line
+                }
+                if let district = f[3] {
+                    if district != entry.district, districts[district] == nil { districts[district] = id }
+                    entry.district = district
+                    entry.districtLine = record.line
+                }
+                named[id] = entry
+            }
+            rowsWritten += records.count
         }
-        guard let epoch = Self.epochSeconds(iso) else { return nil }
-        let (utcDays, _) = epoch.floorDivided(by: 86_400)
-        let (year, month, _) = Self.civil(fromDays: utcDays)
-        let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(epoch)))
-        let (localDays, _) = (epoch + offset).floorDivided(by: 86_400)
-        let instant = Instant(month: year * 12 + month - 1, day: Int32(localDays), epoch: epoch)
-        if instants.count >= 100_000 { instants.removeAll(keepingCapacity: true) }
-        instants[iso] = instant
-        return instant
+
+        private mutating func tally(series id: Int32, instant: Instant, value: String?, limitMin: String?, limitMax: String?,
+                           flag: String?) {
+            let key = DayKey(series: id, day: instant.day)
+            var entry = daily[key] ?? Daily()
+            let isValidFlag = flag == nil || flag == "N"
+            let number = value.flatMap(Double.init)
+            if isValidFlag {
+                if let number {
+                    entry.valid += 1
+                    entry.sum = (entry.sum ?? 0) + number
+                }
+            } else {
+                entry.flagged += 1
+            }
+            if let low = limit(limitMin) { entry.limitMin = max(entry.limitMin ?? low, low) }
+            if let high = limit(limitMax) { entry.limitMax = min(entry.limitMax ?? high, high) }
+            daily[key] = entry
+        }
+
+        /// The UTC month and local day of `2024-01-05T08:00:00+08:00` (the normaliser's form).
+        mutating func instant(_ iso: String) -> Instant? {
+            if let last = lastInstant, last.iso == iso { return last.instant }
+            if let known = instants[iso] {
+                lastInstant = (iso, known)
+                return known
+            }
+            guard let epoch = DirectEmissions.epochSeconds(iso) else { return nil }
+            let (utcDays, _) = epoch.floorDivided(by: 86_400)
+            let (year, month, _) = DirectEmissions.civil(fromDays: utcDays)
+            let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(epoch)))
+            let (localDays, _) = (epoch + offset).floorDivided(by: 86_400)
+            let instant = Instant(month: year * 12 + month - 1, day: Int32(localDays), epoch: epoch)
+            if instants.count >= 100_000 { instants.removeAll(keepingCapacity: true) }
+            instants[iso] = instant
+            return instant
+        }
+
     }
 
     /// `2024-01-05` for a day number.
@@ -367,10 +398,10 @@ final class DirectEmissions {
         // The site registry reads `stage`: one row per outlet carrying its enterprise's latest
         // name and district, and one (line 0, so never the latest) per other district named.
         var keys: [Int32: SeriesKey] = [:]
-        for (key, id) in series where named[id] != nil { keys[id] = key }
+        for (key, id) in rows.series where rows.named[id] != nil { keys[id] = key }
         var enterprises: [String: Named] = [:]
         var outlets: Set<[String]> = []
-        for (id, entry) in named {
+        for (id, entry) in rows.named {
             guard let key = keys[id] else { continue }
             outlets.insert([key.enterprise, key.outlet])
             var latest = enterprises[key.enterprise] ?? Named()
@@ -384,12 +415,12 @@ final class DirectEmissions {
             }
             enterprises[key.enterprise] = latest
         }
-        var sites = ByteBufferAllocator().buffer(capacity: (outlets.count + districts.count) * 64)
+        var sites = ByteBufferAllocator().buffer(capacity: (outlets.count + rows.districts.count) * 64)
         for pair in outlets.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
             let latest = enterprises[pair[0]]
             CopyText.appendRow(["1", pair[0], latest?.name, latest?.district, pair[1]], to: &sites)
         }
-        for (district, id) in districts.sorted(by: { $0.key < $1.key }) {
+        for (district, id) in rows.districts.sorted(by: { $0.key < $1.key }) {
             guard let key = keys[id], enterprises[key.enterprise]?.district != district else { continue }
             CopyText.appendRow(["0", key.enterprise, nil, district, key.outlet], to: &sites)
         }
@@ -405,14 +436,14 @@ final class DirectEmissions {
             CREATE TEMP TABLE stage_daily (series_id integer, day date, valid_count integer, flagged_count integer,
                 value_sum double precision, limit_min double precision, limit_max double precision) ON COMMIT DROP
             """, logger: logger)
-        var rows = ByteBufferAllocator().buffer(capacity: daily.count * 48)
-        for (key, entry) in daily.sorted(by: { $0.key < $1.key }) {
+        var daily = ByteBufferAllocator().buffer(capacity: rows.daily.count * 48)
+        for (key, entry) in rows.daily.sorted(by: { $0.key < $1.key }) {
             CopyText.appendRow([String(key.series), Self.isoDate(days: Int(key.day)),
                                 String(entry.valid), String(entry.flagged), entry.sum.map(Self.text),
-                                entry.limitMin.map(Self.text), entry.limitMax.map(Self.text)], to: &rows)
+                                entry.limitMin.map(Self.text), entry.limitMax.map(Self.text)], to: &daily)
         }
-        if rows.readableBytes > 0 {
-            try await connection.copyFrom(table: "stage_daily", logger: logger) { writer in try await writer.write(rows) }
+        if daily.readableBytes > 0 {
+            try await connection.copyFrom(table: "stage_daily", logger: logger) { writer in try await writer.write(daily) }
         }
         // Every reading of this upload is new, so its aggregates add to the stored ones.
         try await connection.query("""
@@ -428,7 +459,7 @@ final class DirectEmissions {
                 limit_min = greatest(d.limit_min, EXCLUDED.limit_min),
                 limit_max = least(d.limit_max, EXCLUDED.limit_max)
             """, logger: logger)
-        return rowsWritten
+        return rows.rowsWritten
     }
 
     /// A double as text that PostgreSQL reads back to the same double.
