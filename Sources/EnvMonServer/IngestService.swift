@@ -207,24 +207,75 @@ public struct IngestService: Sendable {
             var options = IngestOptions(kind: request.kind, timeZone: request.timeZone, year: request.year,
                                         now: request.now ?? Date(), delimiter: request.delimiter)
             options.delimiter = request.delimiter
-            var ingestor = FeedIngestor(options: options, encoding: encoding, format: request.format)
-            // The sink pulls one read's worth of rows at a time; memory stays bounded by a read.
-            var finished = false
-            try await sink.write {
-                guard !finished else { return nil }
-                let output: IngestOutput
-                if let data = try await nextChunk() {
-                    output = try data.withUnsafeBytes { try ingestor.consume($0) }
-                } else {
-                    finished = true
-                    output = try ingestor.finish()
+            let format = request.format
+            let settings = options
+            // Reading and writing stay in this task (the sink and the file are not Sendable); a
+            // child task parses. At most `ahead` reads are with the parser at a time, so memory
+            // stays bounded by a few reads while parsing and the COPY run side by side.
+            let (chunks, chunkInput) = AsyncStream.makeStream(of: Data.self)
+            let (parsed, parsedInput) = AsyncStream.makeStream(of: Parsed.self)
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    var ingestor = FeedIngestor(options: settings, encoding: encoding, format: format)
+                    do {
+                        for await data in chunks {
+                            let output = try data.withUnsafeBytes { try ingestor.consume($0) }
+                            parsedInput.yield(.batch(LoadBatch(records: output.records, rejections: output.rejections)))
+                        }
+                        let output = try ingestor.finish()
+                        parsedInput.yield(.last(LoadBatch(records: output.records, rejections: output.rejections),
+                                                ingestor.counts, ingestor.detectedFormat))
+                    } catch let error as FeedError {
+                        parsedInput.yield(.failed(error))
+                    } catch {
+                        parsedInput.yield(.failed(FeedError("\(error)")))
+                    }
+                    parsedInput.finish()
                 }
-                return LoadBatch(records: output.records, rejections: output.rejections)
+                defer { chunkInput.finish() }
+                var results = parsed.makeAsyncIterator()
+                var inFlight = 0
+                var endOfInput = false
+                var tally: IngestTally?
+                try await sink.write {
+                    guard tally == nil else { return nil }
+                    while inFlight < Self.ahead && !endOfInput {
+                        if let data = try await nextChunk() {
+                            chunkInput.yield(data)
+                            inFlight += 1
+                        } else {
+                            chunkInput.finish()
+                            endOfInput = true
+                        }
+                    }
+                    switch await results.next() {
+                    case .batch(let batch):
+                        inFlight -= 1
+                        return batch
+                    case .last(let batch, let counts, let detected):
+                        tally = IngestTally(rowsTotal: counts.rowsTotal, rowsRejected: counts.rowsRejected,
+                                            rowsSkipped: counts.rowsSkipped, format: detected)
+                        return batch
+                    case .failed(let error):
+                        throw error
+                    case nil:
+                        throw CancellationError()
+                    }
+                }
+                guard let tally else { throw CancellationError() }
+                return tally
             }
-            let counts = ingestor.counts
-            return IngestTally(rowsTotal: counts.rowsTotal, rowsRejected: counts.rowsRejected,
-                               rowsSkipped: counts.rowsSkipped, format: ingestor.detectedFormat)
         }
+    }
+
+    /// How many reads may be with the parser at once.
+    static let ahead = 2
+
+    /// What the parsing task hands back.
+    enum Parsed: Sendable {
+        case batch(LoadBatch)
+        case last(LoadBatch, IngestCounts, FeedFormat?)
+        case failed(FeedError)
     }
 }
 
