@@ -19,6 +19,11 @@ public struct IngestRequest: Sendable {
     /// Uploads whose rejected share exceeds this fail as a whole (FEEDS.md default 50%).
     public var maxRejectedShare: Double = 0.5
     public var now: Date?
+    /// Emissions uploads of at least this many bytes try the direct load first (`FactLoader`):
+    /// it saves the upsert on big files but costs a few more round trips, which small uploads
+    /// (a handful of readings each, many at once through the service) are better without.
+    public var directLoadMinimumBytes: Int64 = IngestRequest.directLoadMinimumBytes
+    public static let directLoadMinimumBytes: Int64 = 1 << 20
 
     public init(kind: FeedKind, uploader: String, fileName: String? = nil) {
         self.kind = kind
@@ -56,6 +61,8 @@ public struct IngestReport: Sendable, Codable, Equatable {
     public var rowsSuperseded: Int
     public var duplicateOf: Int64?
     public var error: String?
+    /// Whether the rows went straight into the fact table (not part of the JSON answer).
+    public var loadedDirectly = false
 
     private enum CodingKeys: String, CodingKey {
         case id, file, kind, sha256, status, rowsTotal, rowsLoaded, rowsUnchanged, rowsRejected, rowsSkipped,
@@ -100,6 +107,7 @@ public struct IngestReport: Sendable, Codable, Equatable {
         self.rowsSuperseded = outcome.rowsSuperseded
         self.duplicateOf = duplicateOf
         self.error = outcome.error
+        self.loadedDirectly = outcome.loadedDirectly
     }
 }
 
@@ -171,7 +179,8 @@ public struct IngestService: Sendable {
             var done: Int64 = 0
             defer { try? reader?.close() }
             let outcome = try await load(uploadID: id, request: request, encoding: encoding,
-                                         isSpreadsheet: survey.isSpreadsheet, fileName: name) {
+                                         isSpreadsheet: survey.isSpreadsheet, fileName: name,
+                                         direct: survey.size >= request.directLoadMinimumBytes) {
                 if reader == nil {
                     reader = try FileHandle(forReadingFrom: file)
                     done = 0
@@ -197,10 +206,11 @@ public struct IngestService: Sendable {
     /// stored key starts over through the staging table.
     func load(
         uploadID: Int64, request: IngestRequest, encoding: FeedEncoding, isSpreadsheet: Bool, fileName: String,
-        nextChunk: () async throws -> Data?
+        direct: Bool = true, nextChunk: () async throws -> Data?
     ) async throws -> LoadOutcome {
         let loader = FactLoader(database: database)
-        return try await loader.load(uploadID: uploadID, kind: request.kind, maxRejectedShare: request.maxRejectedShare) { sink in
+        return try await loader.load(uploadID: uploadID, kind: request.kind, maxRejectedShare: request.maxRejectedShare,
+                                     direct: direct) { sink in
             if isSpreadsheet {
                 throw FeedError("\(fileName) is an Excel workbook (.xlsx/.xls), not CSV or JSON; in Excel choose File → Save As → \"CSV UTF-8 (Comma delimited)\" and upload the .csv")
             }

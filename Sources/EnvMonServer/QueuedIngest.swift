@@ -59,7 +59,7 @@ extension IngestService {
         var seq: Int32 = 0
         return try await load(
             uploadID: uploadID, request: request, encoding: encoding, isSpreadsheet: isSpreadsheet,
-            fileName: upload.fileName ?? "upload \(uploadID)"
+            fileName: upload.fileName ?? "upload \(uploadID)", direct: upload.size >= request.directLoadMinimumBytes
         ) {
             guard let chunk = try await archive.chunk(uploadID: uploadID, seq: seq) else {
                 seq = 0  // a second pass starts again from the first chunk

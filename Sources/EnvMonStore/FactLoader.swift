@@ -17,8 +17,10 @@ public struct FactLoader: Sendable {
     /// Loads archived upload `uploadID`. `produce` parses the file and writes its rows and
     /// rejections to the sink (inside the transaction); it returns the parser's tallies. A
     /// thrown error fails the whole upload with the error's description as the reason.
+    /// `direct` lets emissions try the direct load first (`DirectEmissions`), in which case
+    /// `produce` may be called twice.
     public func load(
-        uploadID: Int64, kind: FeedKind, maxRejectedShare: Double,
+        uploadID: Int64, kind: FeedKind, maxRejectedShare: Double, direct: Bool = true,
         produce: (LoadSink) async throws -> IngestTally
     ) async throws -> LoadOutcome {
         let logger = database.logger
@@ -36,7 +38,7 @@ public struct FactLoader: Sendable {
                     // Emissions first try the direct load (`DirectEmissions`) inside a savepoint; it
                     // gives way to the staging path below when a reading's key exists already or
                     // repeats in the file, or when too many rows were rejected.
-                    if kind == .emissions, let direct = try await startDirect(uploadID: uploadID, on: tx) {
+                    if kind == .emissions, direct, let direct = try await startDirect(uploadID: uploadID, on: tx) {
                         var sink = LoadSink(connection: tx, uploadID: uploadID, kind: kind, logger: logger)
                         sink.direct = direct
                         var tally: IngestTally?
@@ -132,6 +134,7 @@ public struct FactLoader: Sendable {
         }
         try await Self.keepRejections(uploadID: uploadID, on: tx, logger: logger)
         outcome.rowsLoaded = try await direct.finish()
+        outcome.loadedDirectly = true
         try await tx.query("RELEASE SAVEPOINT direct", logger: logger)
         return outcome
     }
@@ -334,6 +337,8 @@ public struct LoadOutcome: Sendable, Equatable, Codable {
     public var rowsSuperseded = 0
     public var error: String?
     public var format: FeedFormat?
+    /// Whether the rows went straight into the fact table (`DirectEmissions`), not through staging.
+    public var loadedDirectly = false
 
     public init(status: Status, rowsTotal: Int = 0, rowsRejected: Int = 0, rowsSkipped: Int = 0, error: String? = nil) {
         self.status = status

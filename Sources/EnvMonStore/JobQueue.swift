@@ -193,23 +193,25 @@ public struct ArchivedUpload: Sendable, Equatable {
     public var status: String
     /// `IngestRequest.storedOptions` as stored.
     public var options: [String: String]
+    /// Bytes received.
+    public var size: Int64 = 0
 }
 
 extension UploadArchive {
     /// The archived upload's record as a queued job reads it; nil when there is none.
     public func archived(id: Int64) async throws -> ArchivedUpload? {
         let rows = try await database.client.query("""
-            SELECT kind, coalesce(format, 'auto'), encoding, file_name, status, options::text
+            SELECT kind, coalesce(format, 'auto'), encoding, file_name, status, options::text, size_bytes
               FROM envmon.upload WHERE id = \(id)
             """, logger: database.logger)
-        for try await (kind, format, encoding, fileName, status, options) in rows.decode(
-            (String, String, String?, String?, String, String).self) {
+        for try await (kind, format, encoding, fileName, status, options, size) in rows.decode(
+            (String, String, String?, String?, String, String, Int64).self) {
             guard let kind = FeedKind(rawValue: kind) else { return nil }
             let decoded = (try? JSONSerialization.jsonObject(with: Data(options.utf8))) as? [String: Any] ?? [:]
             var stored: [String: String] = [:]
             for (key, value) in decoded { stored[key] = "\(value)" }
             return ArchivedUpload(id: id, kind: kind, format: FeedFormat(rawValue: format) ?? .auto, encoding: encoding,
-                                  fileName: fileName, status: status, options: stored)
+                                  fileName: fileName, status: status, options: stored, size: size)
         }
         return nil
     }

@@ -1,4 +1,5 @@
 import EnvMonDomain
+import EnvMonServer
 @testable import EnvMonStore
 import EnvMonTestSupport
 import Foundation
@@ -22,6 +23,11 @@ struct DirectLoadTests {
         FROM envmon.emission_daily
         """
 
+    /// Ingests emissions CSV with the direct load allowed whatever the size.
+    static func ingest(_ db: TestDatabase, _ csv: String) async throws -> UploadSummary {
+        try await db.ingest(.emissions, bytes: Array(csv.utf8), fileName: "test.csv") { $0.directLoadMinimumBytes = 0 }
+    }
+
     /// Rows of `a` missing from `b` and of `b` missing from `a`.
     static func difference(_ db: TestDatabase, _ a: String, _ b: String) async throws -> [[String: String?]] {
         try await db.rows("(\(a) EXCEPT \(b)) UNION ALL (\(b) EXCEPT \(a))")
@@ -41,9 +47,10 @@ struct DirectLoadTests {
             E1,DW001,pH,2026-03-02 02:00,7.1,,6-9,N
             E2,DA001,SO2,2026-03-02 08:00,0.1,mg/m3,35,M
             """
-        let one = try await db.ingest(.emissions, csv: first)
+        let one = try await Self.ingest(db, first)
         #expect(one.status == "loaded" && one.rowsLoaded == 7 && one.rowsSuperseded == 0 && one.rowsUnchanged == 0,
                 "\(one)")
+        #expect(one.loadedDirectly)
         #expect(try await Self.difference(db, Self.recomputedDaily, Self.storedDaily).isEmpty)
 
         // More hours of the same days: the second upload's aggregates add to the first's.
@@ -55,8 +62,9 @@ struct DirectLoadTests {
             E2,DA001,SO2,2026-03-02 09:00,0.3,mg/m3,35,N
             E3,DA009,SO2,2026-03-02 09:00,1,mg/m3,35,N
             """
-        let two = try await db.ingest(.emissions, csv: second)
+        let two = try await Self.ingest(db, second)
         #expect(two.status == "loaded" && two.rowsLoaded == 5 && two.rowsSuperseded == 0, "\(two)")
+        #expect(two.loadedDirectly)
         #expect(try await Self.difference(db, Self.recomputedDaily, Self.storedDaily).isEmpty)
         let day = try await db.rows("""
             SELECT d.valid_count, d.flagged_count, d.value_sum::text AS s, d.limit_min::text AS lo, d.limit_max::text AS hi
@@ -71,17 +79,18 @@ struct DirectLoadTests {
 
     @Test func anUploadOverlappingStoredReadingsGoesThroughStagingAndSupersedes() async throws {
         let db = try await TestDatabase.make()
-        _ = try await db.ingest(.emissions, csv: """
+        _ = try await Self.ingest(db, """
             enterprise_id,outlet_id,pollutant,measured_at,value,limit
             E1,DA001,SO2,2026-03-02 01:00,10,35
             E1,DA001,SO2,2026-03-02 02:00,11,35
             """)
-        let overlap = try await db.ingest(.emissions, csv: """
+        let overlap = try await Self.ingest(db, """
             enterprise_id,outlet_id,pollutant,measured_at,value,limit
             E1,DA001,SO2,2026-03-02 02:00,15,35
             E1,DA001,SO2,2026-03-02 03:00,12,35
             """)
         #expect(overlap.status == "loaded" && overlap.rowsLoaded == 2 && overlap.rowsSuperseded == 1, "\(overlap)")
+        #expect(!overlap.loadedDirectly)  // the stored key sent it through staging
         #expect(try await db.value("SELECT count(*) FROM envmon.emission_reading_history") == "1")
         #expect(try await db.value("SELECT value_sum FROM envmon.emission_daily") == "37")
         #expect(try await Self.difference(db, Self.recomputedDaily, Self.storedDaily).isEmpty)
@@ -89,7 +98,7 @@ struct DirectLoadTests {
 
     @Test func placesOfADirectLoadKeepTheLatestNameAndEveryDistrict() async throws {
         let db = try await TestDatabase.make()
-        let result = try await db.ingest(.emissions, csv: """
+        let result = try await Self.ingest(db, """
             enterprise_id,enterprise_name,district,outlet_id,pollutant,measured_at,value,limit
             E1,旧名,甲街道,DA001,SO2,2026-03-02 01:00,10,35
             E1,新名,乙街道,DA002,SO2,2026-03-02 01:00,10,35
@@ -97,7 +106,7 @@ struct DirectLoadTests {
             E2,二厂,丙街道,DA001,SO2,2026-03-02 01:00,10,35
             E2,,甲街道,DA001,NOx,2026-03-02 02:00,10,50
             """)
-        #expect(result.rowsLoaded == 5, "\(result)")
+        #expect(result.rowsLoaded == 5 && result.loadedDirectly, "\(result)")
         let enterprises = try await db.rows(
             "SELECT site_id, name, district FROM envmon.site WHERE kind = 'enterprise' ORDER BY site_id")
         #expect(enterprises.map { $0["name"] ?? nil } == ["新名", "二厂"])
@@ -128,8 +137,8 @@ struct DirectLoadTests {
             csv += "9131011500000000\(series / 4),某某环保科技有限公司第\(series / 4)分厂,某某街道,DA00\(series % 4),SO2,\(time),\(index % 50).5,mg/m3,35,N\n"
         }
         #expect(csv.utf8.count > 3 * 1_048_576)
-        let result = try await db.ingest(.emissions, bytes: Array(csv.utf8), fileName: "long.csv")
-        #expect(result.status == "loaded" && result.rowsLoaded == rows, "\(result)")
+        let result = try await db.ingest(.emissions, bytes: Array(csv.utf8), fileName: "long.csv")  // > 1 MiB: direct
+        #expect(result.status == "loaded" && result.rowsLoaded == rows && result.loadedDirectly, "\(result)")
         let partitions = try await db.rows("""
             SELECT c.relname AS name, (SELECT count(*) FROM envmon.emission_reading r WHERE r.tableoid = c.oid) AS n
             FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -144,6 +153,31 @@ struct DirectLoadTests {
         #expect(counts["emission_reading_202602"] == "13440")  // 672 hours × 20 series
         #expect(counts["emission_reading_202603"] == "11680")
         #expect(try await Self.difference(db, Self.recomputedDaily, Self.storedDaily).isEmpty)
+    }
+
+    @Test func aRepeatedKeyOrTooManyRejectionsGoThroughStaging() async throws {
+        let db = try await TestDatabase.make()
+        let repeated = try await Self.ingest(db, """
+            enterprise_id,outlet_id,pollutant,measured_at,value,limit
+            E1,DA001,SO2,2026-03-02 01:00,10,35
+            E1,DA001,SO2,2026-03-02 01:00,11,35
+            """)
+        #expect(!repeated.loadedDirectly && repeated.rowsLoaded == 1 && repeated.rowsRejected == 1, "\(repeated)")
+        let bad = try await Self.ingest(db, """
+            enterprise_id,outlet_id,pollutant,measured_at,value,limit
+            E1,DA001,SO2,2026-03-03 01:00,x,35
+            E1,DA001,SO2,2026-03-03 02:00,y,35
+            E1,DA001,SO2,2026-03-03 03:00,1,35
+            """)
+        #expect(bad.status == "failed" && !bad.loadedDirectly, "\(bad)")
+        #expect(try await db.value("SELECT count(*) FROM envmon.upload_rejection WHERE upload_id = \(bad.id)") == "2")
+        #expect(try await db.value("SELECT count(*) FROM envmon.emission_reading WHERE measured_at >= '2026-03-03'") == "0")
+    }
+
+    @Test func smallUploadsUseStagingByDefault() async throws {
+        let db = try await TestDatabase.make()
+        let small = try await db.ingest(.emissions, csv: Feeds.emissions)
+        #expect(small.status == "loaded" && !small.loadedDirectly)
     }
 
     @Test(arguments: [

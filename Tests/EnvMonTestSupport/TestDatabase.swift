@@ -145,6 +145,7 @@ public struct UploadSummary: Sendable {
     public var rowsSuperseded: Int
     public var duplicateOf: Int64?
     public var error: String?
+    public var loadedDirectly: Bool
 
     init(_ report: IngestReport) {
         id = report.id ?? -1
@@ -157,6 +158,7 @@ public struct UploadSummary: Sendable {
         rowsSuperseded = report.rowsSuperseded
         duplicateOf = report.duplicateOf
         error = report.error
+        loadedDirectly = report.loadedDirectly
     }
 }
 
