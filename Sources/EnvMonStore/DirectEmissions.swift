@@ -29,20 +29,20 @@ final class DirectEmissions {
         var pollutant: String
     }
 
-    struct DayKey: Hashable, Comparable {
+    struct DayKey: Hashable {
         var series: Int32
         var day: Int32  // days since 1970-01-01, in the feed time zone
 
-        static func < (lhs: DayKey, rhs: DayKey) -> Bool { (lhs.series, lhs.day) < (rhs.series, rhs.day) }
     }
 
     /// `emission_daily`'s columns for one series-day, from this upload's readings alone.
+    /// (NaN stands for "none": no value is NaN, and the optionals would take twice the room.)
     struct Daily {
-        var valid = 0
-        var flagged = 0
-        var sum: Double?
-        var limitMin: Double?
-        var limitMax: Double?
+        var valid: Int32 = 0
+        var flagged: Int32 = 0
+        var sum = Double.nan
+        var limitMin = Double.nan
+        var limitMax = Double.nan
     }
 
     /// The latest name and district (non-null, with their lines) a series' rows gave.
@@ -95,6 +95,10 @@ final class DirectEmissions {
         }
         // COPY names its table as one quoted identifier, so the schema comes from the path.
         try await connection.query("SET LOCAL search_path = envmon, public", logger: logger)
+        try await connection.query("""
+            CREATE TEMP TABLE stage_daily (series_id integer, day date, valid_count integer, flagged_count integer,
+                value_sum double precision, limit_min double precision, limit_max double precision) ON COMMIT DROP
+            """, logger: logger)
         return DirectEmissions(connection: connection, database: database, uploadID: uploadID, logger: logger,
                                zone: zone, series: series, months: months)
     }
@@ -135,7 +139,8 @@ final class DirectEmissions {
                     if rows.waiting >= Self.sortedRows { try await writer.write(rows.takeSorted()) }
                     rejections += batch.rejections
                     let following = try await next()
-                    if let following, rejections.count < Self.heldRejections, !needsPreparing(following.records) {
+                    if let following, rejections.count < Self.heldRejections, rows.daily.count < Self.heldDays,
+                       !needsPreparing(following.records) {
                         batch = following
                         continue
                     }
@@ -148,7 +153,25 @@ final class DirectEmissions {
                 try await LoadSink.copy(rejections, on: connection, logger: logger)
                 rejections = []
             }
+            if rows.daily.count >= Self.heldDays { try await flushDaily() }
         }
+    }
+
+    /// Series-days of aggregates held before they are COPYed to `stage_daily`, so that memory
+    /// does not grow with the file (a day may be flushed in parts; `finish` adds them up).
+    static let heldDays = 50_000
+
+    private func flushDaily() async throws {
+        guard !rows.daily.isEmpty else { return }
+        func text(_ value: Double) -> String? { value.isNaN ? nil : "\(value)" }
+        var buffer = ByteBufferAllocator().buffer(capacity: rows.daily.count * 48)
+        for (key, entry) in rows.daily {
+            CopyText.appendRow([String(key.series), Self.isoDate(days: Int(key.day)), String(entry.valid),
+                                String(entry.flagged), text(entry.sum), text(entry.limitMin), text(entry.limitMax)],
+                               to: &buffer)
+        }
+        rows.daily.removeAll(keepingCapacity: true)
+        try await connection.copyFrom(table: "stage_daily", logger: logger) { writer in try await writer.write(buffer) }
     }
 
     /// Whether a batch names a series or a month this load has not prepared.
@@ -305,19 +328,19 @@ final class DirectEmissions {
                            flag: String?) {
             let key = DayKey(series: id, day: instant.day)
             var entry = daily[key] ?? Daily()
+            defer { daily[key] = entry }
             let isValidFlag = flag == nil || flag == "N"
             let number = value.flatMap(Double.init)
             if isValidFlag {
                 if let number {
                     entry.valid += 1
-                    entry.sum = (entry.sum ?? 0) + number
+                    entry.sum = entry.sum.isNaN ? number : entry.sum + number
                 }
             } else {
                 entry.flagged += 1
             }
-            if let low = limit(limitMin) { entry.limitMin = max(entry.limitMin ?? low, low) }
-            if let high = limit(limitMax) { entry.limitMax = min(entry.limitMax ?? high, high) }
-            daily[key] = entry
+            if let low = limit(limitMin) { entry.limitMin = entry.limitMin.isNaN ? low : max(entry.limitMin, low) }
+            if let high = limit(limitMax) { entry.limitMax = entry.limitMax.isNaN ? high : min(entry.limitMax, high) }
         }
 
         /// The UTC month and local day of `2024-01-05T08:00:00+08:00` (the normaliser's form).
@@ -333,7 +356,7 @@ final class DirectEmissions {
             let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(epoch)))
             let (localDays, _) = (epoch + offset).floorDivided(by: 86_400)
             let instant = Instant(month: year * 12 + month - 1, day: Int32(localDays), epoch: epoch)
-            if instants.count >= 100_000 { instants.removeAll(keepingCapacity: true) }
+            if instants.count >= 20_000 { instants.removeAll(keepingCapacity: true) }
             instants[iso] = instant
             return instant
         }
@@ -432,24 +455,13 @@ final class DirectEmissions {
         }
         try await SiteRegistry.register(kind: .emissions, uploadID: uploadID, on: connection, logger: logger)
 
-        try await connection.query("""
-            CREATE TEMP TABLE stage_daily (series_id integer, day date, valid_count integer, flagged_count integer,
-                value_sum double precision, limit_min double precision, limit_max double precision) ON COMMIT DROP
-            """, logger: logger)
-        var daily = ByteBufferAllocator().buffer(capacity: rows.daily.count * 48)
-        for (key, entry) in rows.daily.sorted(by: { $0.key < $1.key }) {
-            CopyText.appendRow([String(key.series), Self.isoDate(days: Int(key.day)),
-                                String(entry.valid), String(entry.flagged), entry.sum.map(Self.text),
-                                entry.limitMin.map(Self.text), entry.limitMax.map(Self.text)], to: &daily)
-        }
-        if daily.readableBytes > 0 {
-            try await connection.copyFrom(table: "stage_daily", logger: logger) { writer in try await writer.write(daily) }
-        }
+        try await flushDaily()
         // Every reading of this upload is new, so its aggregates add to the stored ones.
         try await connection.query("""
             INSERT INTO envmon.emission_daily AS d
                 (series_id, day, valid_count, flagged_count, value_sum, limit_min, limit_max)
-            SELECT * FROM stage_daily ORDER BY series_id, day
+            SELECT series_id, day, sum(valid_count), sum(flagged_count), sum(value_sum), max(limit_min), min(limit_max)
+            FROM stage_daily GROUP BY series_id, day ORDER BY series_id, day
             ON CONFLICT (series_id, day) DO UPDATE SET
                 valid_count = d.valid_count + EXCLUDED.valid_count,
                 flagged_count = d.flagged_count + EXCLUDED.flagged_count,
@@ -462,8 +474,6 @@ final class DirectEmissions {
         return rows.rowsWritten
     }
 
-    /// A double as text that PostgreSQL reads back to the same double.
-    private static func text(_ value: Double) -> String { "\(value)" }
 }
 
 /// A row the normaliser should never have produced reached the loader (a program error).

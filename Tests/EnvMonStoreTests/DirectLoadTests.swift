@@ -155,6 +155,30 @@ struct DirectLoadTests {
         #expect(try await Self.difference(db, Self.recomputedDaily, Self.storedDaily).isEmpty)
     }
 
+    /// More series-days than `DirectEmissions.heldDays`: aggregates are flushed in parts (a day
+    /// may be split between two flushes) and added up at the end.
+    @Test(.timeLimit(.minutes(2)))
+    func aggregatesFlushedInPartsAddUp() async throws {
+        let db = try await TestDatabase.make()
+        var csv = "enterprise_id,outlet_id,pollutant,measured_at,value,limit,flag\n"
+        let series = 2_100, days = 25
+        for day in 1...days {
+            for hour in [1, 13] {
+                for index in 0..<series {
+                    let flag = (index + day + hour) % 7 == 0 ? "T" : "N"
+                    csv += "E\(index / 3),DA001,\(["SO2", "NOx", "PM"][index % 3]),2026-01-\(day < 10 ? "0" : "")\(day) "
+                        + "\(hour < 10 ? "0" : "")\(hour):00,\((index * 7 + day * 3 + hour) % 40).25,35,\(flag)\n"
+                }
+            }
+        }
+        #expect(series * days > DirectEmissions.heldDays)
+        let result = try await Self.ingest(db, csv)
+        #expect(result.status == "loaded" && result.rowsLoaded == series * days * 2 && result.loadedDirectly,
+                "\(result)")
+        #expect(try await db.value("SELECT count(*) FROM envmon.emission_daily") == String(series * days))
+        #expect(try await Self.difference(db, Self.recomputedDaily, Self.storedDaily).isEmpty)
+    }
+
     @Test func aRepeatedKeyOrTooManyRejectionsGoThroughStaging() async throws {
         let db = try await TestDatabase.make()
         let repeated = try await Self.ingest(db, """

@@ -133,7 +133,7 @@ enum EmissionsRow {
 /// What an emissions upload's repeated cells gave, remembered for the rest of the upload (see
 /// `EmissionsRow.fields`). Bounded: it forgets everything when it holds `capacity` entries.
 struct EmissionsMemo: Sendable {
-    static let capacity = 50_000
+    static let capacity = 20_000
 
     struct Static: Sendable {
         var enterprise, name, district, outlet, pollutant, unit, limitMin, limitMax, flag: String?
