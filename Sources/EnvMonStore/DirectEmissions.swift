@@ -116,8 +116,8 @@ final class DirectEmissions {
 
     /// Rows are sent in (series, time) order within runs of this many: the primary key's
     /// B-tree then takes each series' readings together instead of one leaf per row, which
-    /// cut the server's COPY time by about a fifth for hour-by-hour exports.
-    static let sortedRows = 12_000
+    /// cut the server's COPY time by about a fifth for hour-by-hour exports (psql, 13,000-row runs).
+    static let sortedRows = 48_000
 
     /// Rejections held back while a COPY is open before that COPY is closed to store them.
     static let heldRejections = 5_000
