@@ -32,7 +32,6 @@ final class DirectEmissions {
     struct DayKey: Hashable {
         var series: Int32
         var day: Int32  // days since 1970-01-01, in the feed time zone
-
     }
 
     /// `emission_daily`'s columns for one series-day, from this upload's readings alone.
@@ -64,7 +63,6 @@ final class DirectEmissions {
     private let database: Database
     private let uploadID: Int64
     private let logger: Logger
-    private let zone: TimeZone
 
     private var months: Set<Int> = []
     /// Everything a row changes, in one value: the class's properties would each be checked
@@ -109,7 +107,6 @@ final class DirectEmissions {
         self.database = database
         self.uploadID = uploadID
         self.logger = logger
-        self.zone = zone
         self.rows = Passage(zone: zone, upload: String(uploadID), series: series)
         self.months = months
     }
@@ -226,7 +223,6 @@ final class DirectEmissions {
             rows.series[SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)] = id
         }
     }
-
 
     /// What the rows of a direct load write and gather: their COPY text (sorted in runs), the
     /// daily aggregates, the places named, and the lookups on the way.
