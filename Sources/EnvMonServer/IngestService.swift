@@ -180,8 +180,9 @@ public struct IngestService: Sendable {
             defer { try? reader?.close() }
             let outcome = try await load(uploadID: id, request: request, encoding: encoding,
                                          isSpreadsheet: survey.isSpreadsheet, fileName: name,
-                                         direct: survey.size >= request.directLoadMinimumBytes) {
-                if reader == nil {
+                                         direct: survey.size >= request.directLoadMinimumBytes) { fromStart in
+                if fromStart {
+                    try reader?.close()
                     reader = try FileHandle(forReadingFrom: file)
                     done = 0
                 }
@@ -202,11 +203,12 @@ public struct IngestService: Sendable {
     }
 
     /// Parses and loads an archived upload whose bytes `nextChunk` delivers in order (nil at
-    /// the end). It may be asked for the bytes twice: a direct emissions load that meets a
-    /// stored key starts over through the staging table.
+    /// the end), starting again from the first byte when called with `fromStart` true. It may
+    /// be asked for the bytes twice: a direct emissions load that meets a stored key starts over
+    /// through the staging table, possibly after reading only part of the upload.
     func load(
         uploadID: Int64, request: IngestRequest, encoding: FeedEncoding, isSpreadsheet: Bool, fileName: String,
-        direct: Bool = true, nextChunk: () async throws -> Data?
+        direct: Bool = true, nextChunk: (_ fromStart: Bool) async throws -> Data?
     ) async throws -> LoadOutcome {
         let loader = FactLoader(database: database)
         return try await loader.load(uploadID: uploadID, kind: request.kind, maxRejectedShare: request.maxRejectedShare,
@@ -247,10 +249,13 @@ public struct IngestService: Sendable {
                 var inFlight = 0
                 var endOfInput = false
                 var tally: IngestTally?
+                var fromStart = true
                 try await sink.write {
                     guard tally == nil else { return nil }
                     while inFlight < Self.ahead && !endOfInput {
-                        if let data = try await nextChunk() {
+                        let chunk = try await nextChunk(fromStart)
+                        fromStart = false
+                        if let data = chunk {
                             chunkInput.yield(data)
                             inFlight += 1
                         } else {

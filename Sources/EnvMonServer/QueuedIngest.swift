@@ -60,11 +60,9 @@ extension IngestService {
         return try await load(
             uploadID: uploadID, request: request, encoding: encoding, isSpreadsheet: isSpreadsheet,
             fileName: upload.fileName ?? "upload \(uploadID)", direct: upload.size >= request.directLoadMinimumBytes
-        ) {
-            guard let chunk = try await archive.chunk(uploadID: uploadID, seq: seq) else {
-                seq = 0  // a second pass starts again from the first chunk
-                return nil
-            }
+        ) { fromStart in
+            if fromStart { seq = 0 }
+            guard let chunk = try await archive.chunk(uploadID: uploadID, seq: seq) else { return nil }
             seq += 1
             return Data(chunk.readableBytesView)
         }

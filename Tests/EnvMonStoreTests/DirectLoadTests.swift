@@ -1,5 +1,5 @@
 import EnvMonDomain
-import EnvMonServer
+@testable import EnvMonServer
 @testable import EnvMonStore
 import EnvMonTestSupport
 import Foundation
@@ -177,6 +177,57 @@ struct DirectLoadTests {
                 "\(result)")
         #expect(try await db.value("SELECT count(*) FROM envmon.emission_daily") == String(series * days))
         #expect(try await Self.difference(db, Self.recomputedDaily, Self.storedDaily).isEmpty)
+    }
+
+    /// A correction of a big file: the direct attempt stops at its first row (stored already),
+    /// possibly after reading only part of the file; the staging pass must read it all again
+    /// from the first byte (the bytes' source is told so).
+    @Test(.timeLimit(.minutes(2)))
+    func aBigCorrectionIsReadAgainFromItsFirstByte() async throws {
+        let db = try await TestDatabase.make()
+        var lines = ["enterprise_id,outlet_id,pollutant,measured_at,value,limit"]
+        for hour in 0..<640 {  // 1–27 February
+            for index in 0..<50 {
+                let stamp = String(format: "2026-02-%02d %02d:00", 1 + hour / 24, hour % 24)
+                lines.append("E\(index / 2),DA00\(index % 2),SO2,\(stamp),\((hour + index) % 30).5,35")
+            }
+        }
+        let original = lines.joined(separator: "\n") + "\n"
+        #expect(original.utf8.count > 1 << 20)  // several reads, and past the direct threshold
+        let first = try await db.ingest(.emissions, bytes: Array(original.utf8), fileName: "feb.csv")
+        #expect(first.loadedDirectly && first.rowsLoaded == 32_000, "\(first)")
+
+        lines[1] = lines[1].replacingOccurrences(of: ",35", with: ",30")  // the first reading's limit changes
+        let corrected = Array((lines.joined(separator: "\n") + "\n").utf8)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("feb-\(UUID().uuidString).csv")
+        try Data(corrected).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let (outcome, starts) = try await db.withDatabase { database in
+            let stored = try await UploadArchive(database: database).store(
+                .init(kind: .emissions, fileName: "feb-corrected.csv", uploader: "tests", format: .csv,
+                      encoding: "utf-8", sha256: String(repeating: "b", count: 64), size: Int64(corrected.count)),
+                file: file)
+            var offset = 0
+            var starts = 0
+            let outcome = try await IngestService(database: database).load(
+                uploadID: stored.id, request: IngestRequest(kind: .emissions, uploader: "tests"), encoding: .utf8,
+                isSpreadsheet: false, fileName: "feb-corrected.csv"
+            ) { fromStart in
+                if fromStart {
+                    offset = 0
+                    starts += 1
+                }
+                guard offset < corrected.count else { return nil }
+                let end = min(offset + IngestService.readSize, corrected.count)
+                defer { offset = end }
+                return Data(corrected[offset..<end])
+            }
+            return (outcome, starts)
+        }
+        #expect(starts == 2)  // the direct attempt, then staging from the first byte
+        #expect(!outcome.loadedDirectly)
+        #expect(outcome.rowsTotal == 32_000 && outcome.rowsLoaded == 1 && outcome.rowsSuperseded == 1
+                && outcome.rowsUnchanged == 31_999, "\(outcome)")
     }
 
     @Test func aRepeatedKeyOrTooManyRejectionsGoThroughStaging() async throws {

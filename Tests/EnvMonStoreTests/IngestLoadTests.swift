@@ -267,7 +267,7 @@ struct IngestLoadTests {
             return try await IngestService(database: database).load(
                 uploadID: stored.id, request: IngestRequest(kind: .emissions, uploader: "tests"), encoding: .utf8,
                 isSpreadsheet: false, fileName: "crash.csv"
-            ) {
+            ) { _ in
                 // The first half is COPY'd (straight into the readings table)… then the worker dies.
                 guard let first = half else { throw Crash() }
                 half = nil
