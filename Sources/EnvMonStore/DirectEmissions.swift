@@ -122,35 +122,42 @@ final class DirectEmissions {
     /// COPYs the normalised emissions rows (`FeedKind.emissions.stagingColumns`) of the
     /// batches `next` returns until it returns nil, keeping one COPY open for as long as they
     /// name only known series and months: the server digests one batch while `next` parses the
-    /// following one.
+    /// following one. A row that names a new series or month closes the COPY; they are
+    /// registered, and a new COPY goes on from that row.
     func write(_ next: () async throws -> LoadBatch?) async throws {
-        var pending = try await next()
-        var rejections: [Rejection] = []
-        while let first = pending {
-            pending = nil
-            try await prepare(first.records)
+        guard let first = try await next() else { return }
+        var unwritten = first.records[...]
+        var rejections = first.rejections
+        var more = true
+        while true {
+            try await prepare(unwritten)
+            var justPrepared = !unwritten.isEmpty
             try await connection.copyFrom(table: "emission_reading", columns: Self.columns, logger: logger) { writer in
-                var batch = first
                 while true {
-                    try rows.encode(batch.records)
-                    if rows.waiting >= Self.sortedRows { try await writer.write(rows.takeSorted()) }
-                    rejections += batch.rejections
-                    let following = try await next()
-                    if let following, rejections.count < Self.heldRejections, rows.daily.count < Self.heldDays,
-                       !needsPreparing(following.records) {
-                        batch = following
-                        continue
+                    let before = unwritten.count
+                    unwritten = try rows.encode(unwritten, months: months)
+                    if justPrepared && unwritten.count == before {  // a program error, not an input's
+                        throw FeedLoadError("line \(unwritten.first?.line ?? 0): its series or month partition could not be made")
                     }
-                    if rows.waiting > 0 { try await writer.write(rows.takeSorted()) }
-                    pending = following
-                    return
+                    justPrepared = false
+                    if rows.waiting >= Self.sortedRows { try await writer.write(rows.takeSorted()) }
+                    guard unwritten.isEmpty, rejections.count < Self.heldRejections, rows.daily.count < Self.heldDays
+                    else { break }
+                    guard let batch = try await next() else {
+                        more = false
+                        break
+                    }
+                    unwritten = batch.records[...]
+                    rejections += batch.rejections
                 }
+                if rows.waiting > 0 { try await writer.write(rows.takeSorted()) }
             }
             if !rejections.isEmpty {
                 try await LoadSink.copy(rejections, on: connection, logger: logger)
                 rejections = []
             }
             if rows.daily.count >= Self.heldDays { try await flushDaily() }
+            if !more { return }
         }
     }
 
@@ -171,21 +178,10 @@ final class DirectEmissions {
         try await connection.copyFrom(table: "stage_daily", logger: logger) { writer in try await writer.write(buffer) }
     }
 
-    /// Whether a batch names a series or a month this load has not prepared.
-    private func needsPreparing(_ records: [StagingRecord]) -> Bool {
-        records.contains { record in
-            let f = record.fields
-            guard f.count == 14, let enterprise = f[1], let outlet = f[4], let pollutant = f[5], let measuredAt = f[6]
-            else { return false }
-            if rows.series[SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)] == nil { return true }
-            guard let instant = rows.instant(measuredAt) else { return false }
-            return !months.contains(instant.month)
-        }
-    }
-
-    /// Registers the batch's new series (in this transaction, in key order) and makes the month
-    /// partitions it needs (on another connection: ATTACH does not wait for this transaction).
-    private func prepare(_ records: [StagingRecord]) async throws {
+    /// Registers the new series of `records` (in this transaction, in key order) and makes the
+    /// month partitions they need (on another connection: ATTACH does not wait for this
+    /// transaction).
+    private func prepare(_ records: ArraySlice<StagingRecord>) async throws {
         var newSeries: Set<SeriesKey> = []
         var newMonths: Set<Int> = []
         for record in records {
@@ -277,16 +273,22 @@ final class DirectEmissions {
             return buffer
         }
 
-        /// Appends the COPY text of a batch whose series and months are known to the rows waiting
-        /// to be sorted; tallies what passes.
-        mutating func encode(_ records: [StagingRecord]) throws {
+        /// Appends the COPY text of `records` to the rows waiting to be sorted and tallies them,
+        /// up to the first row whose series or month (`months`) is not prepared yet; returns
+        /// that row and the ones after it (empty when all were encoded).
+        mutating func encode(_ records: ArraySlice<StagingRecord>,
+                             months: Set<Int>) throws -> ArraySlice<StagingRecord> {
             if unsorted.capacity == 0 { unsorted.reserveCapacity(DirectEmissions.sortedRows * 96) }
-            for record in records {
+            for position in records.indices {
+                let record = records[position]
                 let f = record.fields
-                guard f.count == 14, let enterprise = f[1], let outlet = f[4], let pollutant = f[5], let measuredAt = f[6],
-                      let id = series[SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)],
-                      let instant = instant(measuredAt) else {
+                guard f.count == 14, let enterprise = f[1], let outlet = f[4], let pollutant = f[5],
+                      let measuredAt = f[6], let instant = instant(measuredAt) else {
                     throw FeedLoadError("an emissions row reached the loader without its series or time (line \(record.line))")
+                }
+                guard let id = series[SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)],
+                      months.contains(instant.month) else {
+                    return records[position...]
                 }
                 // series_id, measured_at, value, below_detection, unit, limit_min, limit_max, flag, upload_id, line, extra
                 // (written field by field: an array per row costs more than the row's other work)
@@ -316,8 +318,9 @@ final class DirectEmissions {
                     entry.districtLine = record.line
                 }
                 named[id] = entry
+                rowsWritten += 1
             }
-            rowsWritten += records.count
+            return []
         }
 
         private mutating func tally(series id: Int32, instant: Instant, value: String?, limitMin: String?, limitMax: String?,
