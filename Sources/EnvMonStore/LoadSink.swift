@@ -31,19 +31,14 @@ public struct LoadSink {
             return
         }
         while let batch = try await next() {
-            try await write(batch.records)
-            try await write(batch.rejections)
+            try await stage(batch.records)
+            if !batch.rejections.isEmpty { try await Self.copy(batch.rejections, on: connection, logger: logger) }
         }
     }
 
     /// COPYs a batch of normalised rows into the staging table.
-    public func write(_ records: [StagingRecord]) async throws {
+    private func stage(_ records: [StagingRecord]) async throws {
         guard !records.isEmpty else { return }
-        if let direct {
-            var batch: LoadBatch? = LoadBatch(records: records, rejections: [])
-            try await direct.write { defer { batch = nil }; return batch }
-            return
-        }
         var buffer = ByteBufferAllocator().buffer(capacity: records.count * 128)
         for record in records {
             CopyText.appendRow(record.fields, to: &buffer)
@@ -53,13 +48,8 @@ public struct LoadSink {
         }
     }
 
-    /// COPYs a batch of row rejections into the transaction's `stage_rejection` table; they move
-    /// to `envmon.upload_rejection` when the load finishes (COPY takes one unqualified name).
-    public func write(_ rejections: [Rejection]) async throws {
-        guard !rejections.isEmpty else { return }
-        try await Self.copy(rejections, on: connection, logger: logger)
-    }
-
+    /// COPYs row rejections into the transaction's `stage_rejection` table; they move to
+    /// `envmon.upload_rejection` when the load finishes (COPY takes one unqualified name).
     static func copy(_ rejections: [Rejection], on connection: PostgresConnection, logger: Logger) async throws {
         var buffer = ByteBufferAllocator().buffer(capacity: rejections.count * 96)
         for rejection in rejections {

@@ -50,6 +50,23 @@ struct EmbeddedPostgresTests {
         }
     }
 
+    /// The start lock must not reach the server: were it inherited, a process killed while
+    /// starting the cluster would leave the lock held by the server and every later start waiting.
+    @Test(.enabled(if: geteuid() == 0, "only root may read another user's open files"))
+    func theServerDoesNotHoldTheStartLock() throws {
+        try withCluster { cluster, home in
+            try cluster.start()
+            let pidFile = try String(contentsOf: cluster.layout.dataDirectory.appendingPathComponent("postmaster.pid"),
+                                     encoding: .utf8)
+            let pid = try #require(pidFile.split(separator: "\n").first.map(String.init))
+            let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")
+            #expect(!fds.isEmpty)
+            let lock = home.appendingPathComponent("pg.lock").path
+            let open = fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)") }
+            #expect(!open.contains(lock), "the postmaster has \(lock) open")
+        }
+    }
+
     @Test func startingTwiceIsHarmless() throws {
         try withCluster { cluster, _ in
             let first = try cluster.start()

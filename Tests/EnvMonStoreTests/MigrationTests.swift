@@ -1,3 +1,4 @@
+import EnvMonDomain
 @testable import EnvMonStore
 import EnvMonTestSupport
 import Foundation
@@ -89,6 +90,19 @@ struct MigrationTests {
                 #expect(script.sql == text, "sql/\(folder)/\(script.name) differs from the binary's copy")
             }
         }
+    }
+
+    /// Migration 0004: new archive chunks are compressed with lz4 (Debian's PostgreSQL has it).
+    @Test func archiveChunksAreCompressedWithLZ4() async throws {
+        let db = try await TestDatabase.make()
+        #expect(try await db.value("""
+            SELECT attcompression FROM pg_attribute WHERE attrelid = 'envmon.upload_chunk'::regclass AND attname = 'data'
+            """) == "l")
+        let big = String(repeating: "enterprise_id,outlet_id,pollutant,measured_at,value,limit\n", count: 1)
+            + String(repeating: "E1,DA001,SO2,2026-03-01 01:00,1,35\n", count: 1)
+            + String(repeating: "# padding that compresses well\n", count: 4_000)
+        _ = try await db.ingest(.emissions, csv: big)
+        #expect(try await db.value("SELECT pg_column_compression(data) FROM envmon.upload_chunk LIMIT 1") == "lz4")
     }
 
     @Test func sqlScriptSplitsLikePsql() {

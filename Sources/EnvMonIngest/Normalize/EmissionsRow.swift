@@ -21,16 +21,11 @@ enum EmissionsRow {
             // A plain decimal in range needs no DecimalText: PostgreSQL reads it to the same double.
             if known.exponent == 0, let (text, number) = memo.plainValue(row),
                !((known.isPH || known.isCompliance) && number < 0), !(known.isPH && number > 14) {
-                return [known.enterprise, known.name, known.district, known.outlet, known.pollutant, measuredAt,
-                        text, "f", known.unit, known.limitMin, known.limitMax, known.flag]
+                return known.fields(measuredAt: measuredAt, value: text, below: false)
             }
-            var below = false
-            let value = row.number(
-                "value", required: true, minimum: known.isPH || known.isCompliance ? 0 : nil,
-                maximum: known.isPH ? 14 : nil, rangeReason: known.isPH ? "pH must be between 0 and 14" : nil,
-                unitExponent: known.exponent, belowDetection: &below)
-            return [known.enterprise, known.name, known.district, known.outlet, known.pollutant, measuredAt,
-                    value?.plain, below ? "t" : "f", known.unit, known.limitMin, known.limitMax, known.flag]
+            let (value, below) = Self.value(&row, isPH: known.isPH, isCompliance: known.isCompliance,
+                                            exponent: known.exponent)
+            return known.fields(measuredAt: measuredAt, value: value, below: below)
         }
         var staticRejections = 0
         var before = row.rejections.count
@@ -51,10 +46,7 @@ enum EmissionsRow {
         let (unit, exponent) = unitOfRow(&row, pollutant: pollutant, isCompliance: isCompliance)
         staticRejections += row.rejections.count - before
 
-        var below = false
-        let value = row.number(
-            "value", required: true, minimum: isPH || isCompliance ? 0 : nil, maximum: isPH ? 14 : nil,
-            rangeReason: isPH ? "pH must be between 0 and 14" : nil, unitExponent: exponent, belowDetection: &below)
+        let (value, below) = Self.value(&row, isPH: isPH, isCompliance: isCompliance, exponent: exponent)
         before = row.rejections.count
         let limits = limit(&row, pollutant: pollutant, isCompliance: isCompliance, exponent: exponent)
 
@@ -73,8 +65,18 @@ enum EmissionsRow {
             limitMin: limits.min?.plain, limitMax: limits.max?.plain, flag: flag, exponent: exponent, isPH: isPH,
             isCompliance: isCompliance)
         if staticRejections == 0 { memo.remember(key, known) }
-        return [enterprise, name, district, outlet, pollutant, measuredAt, value?.plain, below ? "t" : "f",
-                unit, known.limitMin, known.limitMax, flag]
+        return known.fields(measuredAt: measuredAt, value: value, below: below)
+    }
+
+    /// The value in the stored unit (nil when missing or rejected), and whether it was below
+    /// detection.
+    private static func value(_ row: inout RowCells, isPH: Bool, isCompliance: Bool,
+                              exponent: Int) -> (text: String?, below: Bool) {
+        var below = false
+        let value = row.number(
+            "value", required: true, minimum: isPH || isCompliance ? 0 : nil, maximum: isPH ? 14 : nil,
+            rangeReason: isPH ? "pH must be between 0 and 14" : nil, unitExponent: exponent, belowDetection: &below)
+        return (value?.plain, below)
     }
 
     /// The stored unit and the power of ten that converts the row's value to it.
@@ -140,6 +142,12 @@ struct EmissionsMemo: Sendable {
         var exponent: Int
         var isPH: Bool
         var isCompliance: Bool
+
+        /// The row's staging fields (after `line`, before `extra`) with its own time and value.
+        func fields(measuredAt: String?, value: String?, below: Bool) -> [String?] {
+            [enterprise, name, district, outlet, pollutant, measuredAt, value, below ? "t" : "f", unit, limitMin,
+             limitMax, flag]
+        }
     }
 
     /// A time cell's outcome: the ISO text, or the reason it was rejected.
