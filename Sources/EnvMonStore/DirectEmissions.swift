@@ -163,7 +163,7 @@ final class DirectEmissions {
 
     /// Series-days of aggregates held before they are COPYed to `stage_daily`, so that memory
     /// does not grow with the file (a day may be flushed in parts; `finish` adds them up).
-    static let heldDays = 50_000
+    static let heldDays = 20_000
 
     private func flushDaily() async throws {
         guard !rows.daily.isEmpty else { return }

@@ -53,8 +53,9 @@ struct JobQueueTests {
         let testDB = try await TestDatabase.make()
         try await testDB.withDatabase { db in
             let id = try await Self.enqueue(db, csv: Feed.emissions(rows: 3))
-            // The dead worker: claims with a one-second lease and never comes back.
-            let dead = try #require(try await JobQueue(database: db, lease: .seconds(1)).claim(worker: "dead:1"))
+            // The dead worker: claims with a short lease and never comes back. (Five seconds, not
+            // one: on a busy machine one second could pass before the next line asks.)
+            let dead = try #require(try await JobQueue(database: db, lease: .seconds(5)).claim(worker: "dead:1"))
             #expect(dead.uploadID == id)
             #expect(try await JobQueue(database: db).claim(worker: "eager:1") == nil)  // leased: nobody else may take it
             try await Self.runWorkers(db, count: 1, name: "alive") {
