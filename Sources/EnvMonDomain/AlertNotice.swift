@@ -9,10 +9,8 @@ public struct AlertNotice: Sendable, Codable, Equatable {
     /// Stable identity: hash of the rule and its identifying labels.
     public var fingerprint: String
     public var rule: String
-    /// Rule kind: target, forecast, exceedance, water_class, missing_data, data_quality.
-    public var kind: String
-    /// critical, warning or info.
-    public var severity: String
+    public var kind: AlertRuleKind
+    public var severity: AlertSeverity
     public var status: Status
     /// Identifying and descriptive labels: metric, scope, period, enterprise_id, outlet_id,
     /// pollutant, section_id, uploader, …
@@ -29,7 +27,7 @@ public struct AlertNotice: Sendable, Codable, Equatable {
     public var isRepeat: Bool
 
     public init(
-        alertID: Int64? = nil, fingerprint: String, rule: String, kind: String, severity: String,
+        alertID: Int64? = nil, fingerprint: String, rule: String, kind: AlertRuleKind, severity: AlertSeverity,
         status: Status, labels: [String: String], annotations: [String: String],
         value: Double? = nil, target: Double? = nil, startsAt: Date, endsAt: Date? = nil,
         isEscalation: Bool = false, isRepeat: Bool = false

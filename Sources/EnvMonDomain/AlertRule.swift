@@ -82,3 +82,28 @@ public struct AlertRule: Sendable, Equatable, Codable {
         self.enabled = enabled
     }
 }
+
+extension AlertRuleKind {
+    /// What the bureau's staff call it.
+    public var chinese: String {
+        switch self {
+        case .target: "计划目标未达成"
+        case .forecast: "计划目标预计难以达成"
+        case .exceedance: "超标排放"
+        case .waterClass: "水质劣Ⅴ类"
+        case .missingData: "数据缺失"
+        case .dataQuality: "数据质量问题"
+        }
+    }
+}
+
+extension AlertSeverity {
+    /// 严重, 警告, 提示.
+    public var chinese: String {
+        switch self {
+        case .critical: "严重"
+        case .warning: "警告"
+        case .info: "提示"
+        }
+    }
+}

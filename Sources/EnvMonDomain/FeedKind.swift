@@ -1,44 +1,31 @@
+public import Foundation
+
 /// The five kinds of feed the bureau uploads (FEEDS.md).
 public enum FeedKind: String, CaseIterable, Sendable, Codable, Hashable {
     case emissions, sewage, water, green, waste
+
+    /// The columns of this kind, in staging order (`FeedColumns.swift` writes each layout once).
+    public var columns: [FeedColumn] {
+        switch self {
+        case .emissions: EmissionsColumn.layout
+        case .sewage: SewageColumn.layout
+        case .water: WaterColumn.layout
+        case .green: GreenColumn.layout
+        case .waste: WasteColumn.layout
+        }
+    }
 
     /// The columns of this kind's staging table, in the order in which `StagingRecord.fields`
     /// carries them. Every field travels as PostgreSQL text input (`nil` is NULL):
     /// timestamps ISO 8601 with offset, dates `YYYY-MM-DD`, numbers in plain decimal,
     /// booleans `t`/`f`, `extra`/`items`/`below_detection` as JSON text.
-    public var stagingColumns: [String] {
-        switch self {
-        case .emissions:
-            return ["line", "enterprise_id", "enterprise_name", "district", "outlet_id", "pollutant",
-                    "measured_at", "value", "below_detection", "unit", "limit_min", "limit_max",
-                    "flag", "extra"]
-        case .sewage:
-            return ["line", "plant_id", "plant_name", "district", "period_start", "period_end",
-                    "period_label", "sewage_discharged_m3", "sewage_treated_m3", "extra"]
-        case .water:
-            return ["line", "section_id", "section_name", "river", "river_level", "water_body",
-                    "district", "sampled_at", "items", "below_detection", "reported_class",
-                    "station_status", "extra"]
-        case .green:
-            return ["line", "district", "period_start", "period_end", "period_label",
-                    "built_up_area_ha", "green_covered_area_ha", "park_green_area_ha",
-                    "population", "extra"]
-        case .waste:
-            return ["line", "district", "period_start", "period_end", "period_label",
-                    "collected_t", "harmless_t", "white_pollution_sites",
-                    "white_pollution_remediated", "extra"]
-        }
-    }
+    public var stagingColumns: [String] { columns.map(\.name) }
 
     /// The staging columns that together identify a row (FEEDS.md "Natural key").
-    public var naturalKey: [String] {
-        switch self {
-        case .emissions: return ["enterprise_id", "outlet_id", "pollutant", "measured_at"]
-        case .sewage: return ["plant_id", "period_start", "period_end"]
-        case .water: return ["section_id", "sampled_at"]
-        case .green, .waste: return ["district", "period_start", "period_end"]
-        }
-    }
+    public var naturalKey: [String] { columns.filter { $0.role == .key }.map(\.name) }
+
+    /// The position of the column named `name`, if the kind has one.
+    public func position(of name: String) -> Int? { columns.firstIndex { $0.name == name } }
 }
 
 /// The container format of an upload.
@@ -84,5 +71,18 @@ public struct Rejection: Sendable, Equatable, Codable {
         self.column = column
         self.value = value
         self.reason = reason
+    }
+}
+
+/// The feed time zone: the zone of times written without an offset, and the zone that cuts
+/// local days in the views (`envmon.setting` `feed_time_zone`; migrations seed it with the
+/// default below, and a test checks they agree).
+public enum FeedTimeZone {
+    /// The bureau's zone when nothing else is set.
+    public static let defaultIdentifier = "Asia/Shanghai"
+
+    /// `defaultIdentifier` as a zone (UTC+8 should the zone database lack it).
+    public static var defaultZone: TimeZone {
+        TimeZone(identifier: defaultIdentifier) ?? TimeZone(secondsFromGMT: 8 * 3_600) ?? .gmt
     }
 }

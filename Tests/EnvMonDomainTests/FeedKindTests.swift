@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test func groupStatusIsFiringWhileAnyAlertFires() {
-        let firing = AlertNotice(fingerprint: "a", rule: "r", kind: "target", severity: "critical", status: .firing,
+        let firing = AlertNotice(fingerprint: "a", rule: "r", kind: .target, severity: .critical, status: .firing,
                                  labels: [:], annotations: [:], startsAt: .init(timeIntervalSince1970: 0))
         var resolved = firing
         resolved.status = .resolved
