@@ -1,76 +1,7 @@
+public import EnvMonDomain
 public import Foundation
 import Logging
-public import PostgresNIO
-
-/// An alert as stored in `envmon.alert` (one row per alert lifetime).
-public struct StoredAlert: Sendable, Codable, Equatable {
-    public var id: Int64?
-    public var fingerprint: String
-    public var rule: String
-    public var kind: String
-    public var severity: String
-    public var state: String
-    public var labels: [String: String]
-    public var annotations: [String: String]
-    public var value: Double?
-    public var target: Double?
-    public var activeSince: Date
-    public var firedAt: Date?
-    public var resolvedAt: Date?
-    public var lastSeenActive: Date
-    public var ackedBy: String?
-    public var ackedAt: Date?
-    public var ackNote: String?
-    public var lastNotified: [String: Date]
-    public var escalatedTo: [String]
-
-    public init(id: Int64?, fingerprint: String, rule: String, kind: String, severity: String, state: String,
-                labels: [String: String], annotations: [String: String], value: Double?, target: Double?,
-                activeSince: Date, firedAt: Date?, resolvedAt: Date?, lastSeenActive: Date, ackedBy: String?,
-                ackedAt: Date?, ackNote: String?, lastNotified: [String: Date], escalatedTo: [String]) {
-        self.id = id
-        self.fingerprint = fingerprint
-        self.rule = rule
-        self.kind = kind
-        self.severity = severity
-        self.state = state
-        self.labels = labels
-        self.annotations = annotations
-        self.value = value
-        self.target = target
-        self.activeSince = activeSince
-        self.firedAt = firedAt
-        self.resolvedAt = resolvedAt
-        self.lastSeenActive = lastSeenActive
-        self.ackedBy = ackedBy
-        self.ackedAt = ackedAt
-        self.ackNote = ackNote
-        self.lastNotified = lastNotified
-        self.escalatedTo = escalatedTo
-    }
-}
-
-/// One entry of an alert's history.
-public struct AlertEventRecord: Sendable, Codable, Equatable {
-    public var alertID: Int64
-    public var at: Date
-    public var fromState: String?
-    public var toState: String?
-    public var event: String
-    public var actor: String?
-    public var details: [String: String]
-
-    public init(alertID: Int64, at: Date, fromState: String?, toState: String?, event: String, actor: String? = nil,
-                details: [String: String] = [:]) {
-        self.alertID = alertID
-        self.at = at
-        self.fromState = fromState
-        self.toState = toState
-        self.event = event
-        self.actor = actor
-        self.details = details
-    }
-}
+import PostgresNIO
 
 /// A notification to deliver: one receiver's channel, with the JSON of its group.
 public struct OutboxEntry: Sendable, Equatable {
@@ -96,17 +27,6 @@ public struct OutboxEntry: Sendable, Equatable {
         self.lastError = lastError
         self.status = status
     }
-}
-
-/// A silence as stored.
-public struct StoredSilence: Sendable, Codable, Equatable {
-    public var id: Int64
-    public var matchers: [String]
-    public var startsAt: Date
-    public var endsAt: Date
-    public var author: String
-    public var reason: String
-    public var expiredAt: Date?
 }
 
 /// Alerts, their history, silences and the notification outbox.
@@ -150,39 +70,43 @@ public struct AlertStore: Sendable {
     }
 
     static let alertColumns = """
-        id, fingerprint, rule, kind, severity, state, labels::text, annotations::text, value, target, active_since,
-        fired_at, resolved_at, last_seen_active, acked_by, acked_at, ack_note, last_notified::text, escalated_to
+        id, fingerprint, rule, kind, severity, state, labels::text AS labels, annotations::text AS annotations, value,
+        target, active_since, fired_at, resolved_at, last_seen_active, acked_by, acked_at, ack_note,
+        last_notified::text AS last_notified, escalated_to
         """
 
-    static func decodeAlert(_ row: PostgresRow) throws -> StoredAlert {
+    static func decodeAlert(_ row: PostgresRow) throws -> AlertState {
         let r = row.makeRandomAccess()
-        let labels = try decoder.decode([String: String].self, from: Data(try r[6].decode(String.self).utf8))
-        let annotations = try decoder.decode([String: String].self, from: Data(try r[7].decode(String.self).utf8))
-        let notified = try decoder.decode([String: Date].self, from: Data(try r[17].decode(String.self).utf8))
-        return StoredAlert(
-            id: try r[0].decode(Int64.self), fingerprint: try r[1].decode(String.self), rule: try r[2].decode(String.self),
-            kind: try r[3].decode(String.self), severity: try r[4].decode(String.self), state: try r[5].decode(String.self),
-            labels: labels, annotations: annotations, value: try r[8].decode(Double?.self), target: try r[9].decode(Double?.self),
-            activeSince: try r[10].decode(Date.self), firedAt: try r[11].decode(Date?.self),
-            resolvedAt: try r[12].decode(Date?.self), lastSeenActive: try r[13].decode(Date.self),
-            ackedBy: try r[14].decode(String?.self), ackedAt: try r[15].decode(Date?.self),
-            ackNote: try r[16].decode(String?.self), lastNotified: notified,
-            escalatedTo: try r[18].decode([String].self))
+        let labels = try decoder.decode([String: String].self, from: Data(try r["labels"].decode(String.self).utf8))
+        let annotations = try decoder.decode([String: String].self, from: Data(try r["annotations"].decode(String.self).utf8))
+        let notified = try decoder.decode([String: Date].self, from: Data(try r["last_notified"].decode(String.self).utf8))
+        return AlertState(
+            id: try r["id"].decode(Int64.self), fingerprint: try r["fingerprint"].decode(String.self),
+            rule: try r["rule"].decode(String.self), kind: try r.word("kind", AlertRuleKind.self, view: "envmon.alert"),
+            severity: try r.word("severity", AlertSeverity.self, view: "envmon.alert"),
+            state: try r.word("state", AlertPhase.self, view: "envmon.alert"),
+            labels: labels, annotations: annotations, value: try r["value"].decode(Double?.self),
+            target: try r["target"].decode(Double?.self), activeSince: try r["active_since"].decode(Date.self),
+            firedAt: try r["fired_at"].decode(Date?.self), resolvedAt: try r["resolved_at"].decode(Date?.self),
+            lastSeenActive: try r["last_seen_active"].decode(Date.self), ackedBy: try r["acked_by"].decode(String?.self),
+            ackedAt: try r["acked_at"].decode(Date?.self), ackNote: try r["ack_note"].decode(String?.self),
+            lastNotifiedAt: notified, escalatedTo: try r["escalated_to"].decode([String].self))
     }
 
-    /// Alerts in a state (`all` for every one), newest first.
-    public func list(state: String, limit: Int = 500) async throws -> [StoredAlert] {
+    /// Alerts in a phase (nil for every one), newest first.
+    public func list(state: AlertPhase?, limit: Int = 500) async throws -> [AlertState] {
+        let phase = state?.rawValue
         let rows = try await database.client.query("""
             SELECT \(unescaped: Self.alertColumns) FROM envmon.alert
-            WHERE \(state) = 'all' OR state = \(state)
+            WHERE \(phase)::text IS NULL OR state = \(phase)
             ORDER BY id DESC LIMIT \(limit)
             """, logger: database.logger)
-        var result: [StoredAlert] = []
+        var result: [AlertState] = []
         for try await row in rows { result.append(try Self.decodeAlert(row)) }
         return result
     }
 
-    public func alert(id: Int64) async throws -> StoredAlert? {
+    public func alert(id: Int64) async throws -> AlertState? {
         let rows = try await database.client.query(
             "SELECT \(unescaped: Self.alertColumns) FROM envmon.alert WHERE id = \(id)", logger: database.logger)
         for try await row in rows { return try Self.decodeAlert(row) }
@@ -197,24 +121,35 @@ public struct AlertStore: Sendable {
             """, logger: database.logger)
         var result: [AlertEventRecord] = []
         for try await (id, at, from, to, event, actor, details) in rows.decode((Int64, Date, String?, String?, String, String?, String).self) {
-            let map = (try? Self.decoder.decode([String: String].self, from: Data(details.utf8))) ?? [:]
-            result.append(AlertEventRecord(alertID: id, at: at, fromState: from, toState: to, event: event, actor: actor, details: map))
+            let map = try Self.decoder.decode([String: String].self, from: Data(details.utf8))
+            guard let kind = AlertEventKind(rawValue: event) else {
+                throw ViewRowError(view: "envmon.alert_event", column: "event", reason: "unknown value '\(event)'")
+            }
+            func phase(_ text: String?) throws -> AlertPhase? {
+                guard let text else { return nil }
+                guard let phase = AlertPhase(rawValue: text) else {
+                    throw ViewRowError(view: "envmon.alert_event", column: "state", reason: "unknown value '\(text)'")
+                }
+                return phase
+            }
+            result.append(AlertEventRecord(alertID: id, at: at, fromState: try phase(from), toState: try phase(to),
+                                           event: kind, actor: actor, details: map))
         }
         return result
     }
 
     /// Acknowledges an open alert: who, when, why. Stops repeats and escalation.
-    public func acknowledge(alertID: Int64, by: String, note: String?, at: Date) async throws -> StoredAlert {
+    public func acknowledge(alertID: Int64, by: String, note: String?, at: Date) async throws -> AlertState {
         let logger = database.logger
         return try await database.client.withTransaction(logger: logger) { tx in
-            var found: StoredAlert?
+            var found: AlertState?
             for try await row in try await tx.query(
                 "SELECT \(unescaped: Self.alertColumns) FROM envmon.alert WHERE id = \(alertID) FOR UPDATE", logger: logger) {
                 found = try Self.decodeAlert(row)
             }
-            guard var alert = found else { throw AlertNotFound(id: alertID) }
-            guard alert.state != "resolved" else {
-                throw AlertStateConflict(reason: "alert \(alertID) is already resolved; nothing to acknowledge")
+            guard var alert = found else { throw EnvMonError.notFound("no alert with id \(alertID)") }
+            guard alert.state.isOpen else {
+                throw EnvMonError.conflict("alert \(alertID) is already \(alert.state.rawValue); nothing to acknowledge")
             }
             try await tx.query("""
                 UPDATE envmon.alert SET acked_by = \(by), acked_at = \(at), ack_note = \(note), updated_at = now()
@@ -223,7 +158,8 @@ public struct AlertStore: Sendable {
             let details = try Self.json(note.map { ["note": $0] } ?? [:])
             try await tx.query("""
                 INSERT INTO envmon.alert_event (alert_id, at, from_state, to_state, event, actor, details)
-                VALUES (\(alertID), \(at), \(alert.state), \(alert.state), 'acknowledged', \(by), \(details)::jsonb)
+                VALUES (\(alertID), \(at), \(alert.state.rawValue), \(alert.state.rawValue), 'acknowledged', \(by),
+                        \(details)::jsonb)
                 """, logger: logger)
             alert.ackedBy = by
             alert.ackedAt = at
@@ -241,19 +177,23 @@ public struct AlertStore: Sendable {
             VALUES (\(json)::jsonb, \(startsAt), \(endsAt), \(author), \(reason)) RETURNING id
             """, logger: database.logger)
         for try await id in rows.decode(Int64.self) { return id }
-        throw AlertStateConflict(reason: "the silence was not stored")
+        throw EnvMonError.conflict("the silence was not stored")
     }
 
-    public func silences(includeExpired: Bool, at now: Date) async throws -> [StoredSilence] {
+    public func silences(includeExpired: Bool, at now: Date) async throws -> [SilenceRecord] {
         let rows = try await database.client.query("""
             SELECT id, matchers::text, starts_at, ends_at, author, reason, expired_at FROM envmon.silence
             WHERE \(includeExpired) OR (expired_at IS NULL AND ends_at > \(now))
             ORDER BY id
             """, logger: database.logger)
-        var result: [StoredSilence] = []
+        return try await Self.decodeSilences(rows)
+    }
+
+    static func decodeSilences(_ rows: PostgresRowSequence) async throws -> [SilenceRecord] {
+        var result: [SilenceRecord] = []
         for try await (id, matchers, starts, ends, author, reason, expired) in rows.decode((Int64, String, Date, Date, String, String, Date?).self) {
-            let list = (try? Self.decoder.decode([String].self, from: Data(matchers.utf8))) ?? []
-            result.append(StoredSilence(id: id, matchers: list, startsAt: starts, endsAt: ends, author: author,
+            let list = try decoder.decode([String].self, from: Data(matchers.utf8))
+            result.append(SilenceRecord(id: id, matchers: list, startsAt: starts, endsAt: ends, author: author,
                                         reason: reason, expiredAt: expired))
         }
         return result
@@ -276,27 +216,28 @@ public struct AlertTransaction: Sendable {
 
     /// Pending and firing alerts, plus those resolved since `resolvedSince` (their resolved
     /// notices may still be due).
-    public func alerts(resolvedSince: Date) async throws -> [StoredAlert] {
+    public func alerts(resolvedSince: Date) async throws -> [AlertState] {
         let rows = try await connection.query("""
             SELECT \(unescaped: AlertStore.alertColumns) FROM envmon.alert
             WHERE state IN ('pending', 'firing') OR (state = 'resolved' AND resolved_at >= \(resolvedSince))
             ORDER BY id FOR UPDATE
             """, logger: logger)
-        var result: [StoredAlert] = []
+        var result: [AlertState] = []
         for try await row in rows { result.append(try AlertStore.decodeAlert(row)) }
         return result
     }
 
     /// Inserts new alerts (id nil) and updates the others; returns every alert with its id.
-    public func save(_ alerts: [StoredAlert]) async throws -> [StoredAlert] {
-        var saved: [StoredAlert] = []
+    public func save(_ alerts: [AlertState]) async throws -> [AlertState] {
+        var saved: [AlertState] = []
         for var alert in alerts {
             let labels = try AlertStore.json(alert.labels)
             let annotations = try AlertStore.json(alert.annotations)
-            let notified = try AlertStore.json(alert.lastNotified)
+            let notified = try AlertStore.json(alert.lastNotifiedAt)
             if let id = alert.id {
                 try await connection.query("""
-                    UPDATE envmon.alert SET state = \(alert.state), labels = \(labels)::jsonb,
+                    UPDATE envmon.alert SET state = \(alert.state.rawValue), labels = \(labels)::jsonb,
+                        kind = \(alert.kind.rawValue), severity = \(alert.severity.rawValue),
                         annotations = \(annotations)::jsonb, value = \(alert.value), target = \(alert.target),
                         fired_at = \(alert.firedAt), resolved_at = \(alert.resolvedAt),
                         last_seen_active = \(alert.lastSeenActive), last_notified = \(notified)::jsonb,
@@ -307,7 +248,8 @@ public struct AlertTransaction: Sendable {
                 let rows = try await connection.query("""
                     INSERT INTO envmon.alert (fingerprint, rule, kind, severity, state, labels, annotations, value, target,
                         active_since, fired_at, resolved_at, last_seen_active, last_notified, escalated_to)
-                    VALUES (\(alert.fingerprint), \(alert.rule), \(alert.kind), \(alert.severity), \(alert.state),
+                    VALUES (\(alert.fingerprint), \(alert.rule), \(alert.kind.rawValue), \(alert.severity.rawValue),
+                        \(alert.state.rawValue),
                         \(labels)::jsonb, \(annotations)::jsonb, \(alert.value), \(alert.target), \(alert.activeSince),
                         \(alert.firedAt), \(alert.resolvedAt), \(alert.lastSeenActive), \(notified)::jsonb,
                         \(alert.escalatedTo))
@@ -325,7 +267,8 @@ public struct AlertTransaction: Sendable {
             let details = try AlertStore.json(event.details)
             try await connection.query("""
                 INSERT INTO envmon.alert_event (alert_id, at, from_state, to_state, event, actor, details)
-                VALUES (\(event.alertID), \(event.at), \(event.fromState), \(event.toState), \(event.event),
+                VALUES (\(event.alertID), \(event.at), \(event.fromState?.rawValue), \(event.toState?.rawValue),
+                        \(event.event.rawValue),
                         \(event.actor), \(details)::jsonb)
                 """, logger: logger)
         }
@@ -345,55 +288,11 @@ public struct AlertTransaction: Sendable {
     }
 
     /// Silences not expired by hand (the planner checks their windows).
-    public func silences() async throws -> [StoredSilence] {
+    public func silences() async throws -> [SilenceRecord] {
         let rows = try await connection.query("""
             SELECT id, matchers::text, starts_at, ends_at, author, reason, expired_at FROM envmon.silence
             WHERE expired_at IS NULL
             """, logger: logger)
-        var result: [StoredSilence] = []
-        for try await (id, matchers, starts, ends, author, reason, expired) in rows.decode((Int64, String, Date, Date, String, String, Date?).self) {
-            let list = (try? AlertStore.decoder.decode([String].self, from: Data(matchers.utf8))) ?? []
-            result.append(StoredSilence(id: id, matchers: list, startsAt: starts, endsAt: ends, author: author,
-                                        reason: reason, expiredAt: expired))
-        }
-        return result
+        return try await AlertStore.decodeSilences(rows)
     }
-
-    /// Rows of an analytics query, every column as text, for building alert candidates.
-    public func rows(_ sql: String, binds: PostgresBindings = PostgresBindings()) async throws -> [[String: String]] {
-        try await TextRows.fetch(sql, binds: binds, on: connection, logger: logger)
-    }
-}
-
-/// Reads any query's rows with every column as text (via jsonb), NULL columns left out.
-enum TextRows {
-    static func fetch(_ sql: String, binds: PostgresBindings, on connection: PostgresConnection, logger: Logger) async throws -> [[String: String]] {
-        let wrapped = """
-            SELECT (SELECT jsonb_object_agg(e.key, e.value #>> '{}') FROM jsonb_each(to_jsonb(q)) e
-                    WHERE jsonb_typeof(e.value) <> 'null')::text
-            FROM (\(sql)) q
-            """
-        var result: [[String: String]] = []
-        for try await text in try await connection.query(PostgresQuery(unsafeSQL: wrapped, binds: binds), logger: logger)
-            .decode(String?.self) {
-            guard let text, let map = try? AlertStore.decoder.decode([String: String].self, from: Data(text.utf8)) else {
-                result.append([:])
-                continue
-            }
-            result.append(map)
-        }
-        return result
-    }
-}
-
-public struct AlertNotFound: Error, Sendable, CustomStringConvertible {
-    public let id: Int64
-    public init(id: Int64) { self.id = id }
-    public var description: String { "no alert with id \(id)" }
-}
-
-public struct AlertStateConflict: Error, Sendable, CustomStringConvertible {
-    public let reason: String
-    public init(reason: String) { self.reason = reason }
-    public var description: String { reason }
 }

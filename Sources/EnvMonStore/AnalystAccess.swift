@@ -1,3 +1,4 @@
+import EnvMonDomain
 import Foundation
 import Logging
 import PostgresNIO
@@ -15,7 +16,7 @@ public struct AnalystAccess: Sendable {
     /// generated password. Names are restricted to lower-case letters, digits and `_`.
     public func create(name: String) async throws -> String {
         guard name.range(of: #"^[a-z_][a-z0-9_]{0,62}$"#, options: .regularExpression) != nil else {
-            throw AlertStateConflict(reason: "an analyst name is lower-case letters, digits and _ (got '\(name)')")
+            throw EnvMonError.invalid("an analyst name is lower-case letters, digits and _ (got '\(name)')")
         }
         var generator = SystemRandomNumberGenerator()
         let password = (0..<18).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()

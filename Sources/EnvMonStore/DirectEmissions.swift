@@ -19,14 +19,29 @@ import PostgresNIO
 /// aggregates of the (series, local day) pairs touched — added to the stored ones, which is
 /// exact because every reading is new — and the places named, for `SiteRegistry`.
 final class DirectEmissions {
+    /// The staging fields a reading stores, in COPY order: its time and values (`FeedColumns.swift`).
+    static let readingFields: [EmissionsColumn] = [.measuredAt] + FactTable.emissionsValues
     /// The COPY columns of `envmon.emission_reading`.
-    static let columns = ["series_id", "measured_at", "value", "below_detection", "unit", "limit_min", "limit_max",
-                          "flag", "upload_id", "line", "extra"]
+    static let columns = ["series_id"] + readingFields.map(\.name) + ["upload_id", "line", "extra"]
 
     struct SeriesKey: Hashable {
         var enterprise: String
         var outlet: String
         var pollutant: String
+
+        init(enterprise: String, outlet: String, pollutant: String) {
+            self.enterprise = enterprise
+            self.outlet = outlet
+            self.pollutant = pollutant
+        }
+
+        /// The series a normalised emissions row names; nil when it lacks one (a program error).
+        init?(_ record: StagingRecord) {
+            guard record.fields.count == EmissionsColumn.allCases.count,
+                  let enterprise = record[EmissionsColumn.enterpriseID], let outlet = record[EmissionsColumn.outletID],
+                  let pollutant = record[EmissionsColumn.pollutant] else { return nil }
+            self.init(enterprise: enterprise, outlet: outlet, pollutant: pollutant)
+        }
     }
 
     struct DayKey: Hashable {
@@ -69,12 +84,10 @@ final class DirectEmissions {
     /// for exclusive access on every row; a mutating call on this checks once per batch.
     private var rows: Passage
 
-    /// Prepares a direct load on `connection` (inside the load's transaction), or nil when the
-    /// feed time zone is one Foundation does not know (the staging path then computes days).
+    /// Prepares a direct load on `connection` (inside the load's transaction).
     static func start(connection: PostgresConnection, database: Database, uploadID: Int64,
-                      logger: Logger) async throws -> DirectEmissions? {
-        let zoneName = try await DailyAggregates.timeZone(on: connection, logger: logger)
-        guard let zone = TimeZone(identifier: zoneName) else { return nil }
+                      logger: Logger) async throws -> DirectEmissions {
+        let zone = try await FeedZone.read(on: connection, logger: logger)
         var series: [SeriesKey: Int32] = [:]
         for try await (id, enterprise, outlet, pollutant) in try await connection.query(
             "SELECT series_id, enterprise_id, outlet_id, pollutant FROM envmon.emission_series", logger: logger
@@ -170,12 +183,18 @@ final class DirectEmissions {
         func text(_ value: Double) -> String? { value.isNaN ? nil : "\(value)" }
         var buffer = ByteBufferAllocator().buffer(capacity: rows.daily.count * 48)
         for (key, entry) in rows.daily {
-            CopyText.appendRow([String(key.series), Self.isoDate(days: Int(key.day)), String(entry.valid),
+            CopyText.appendRow([String(key.series), CivilDate(dayNumber: Int(key.day)).description, String(entry.valid),
                                 String(entry.flagged), text(entry.sum), text(entry.limitMin), text(entry.limitMax)],
                                to: &buffer)
         }
         rows.daily.removeAll(keepingCapacity: true)
         try await connection.copyFrom(table: "stage_daily", logger: logger) { writer in try await writer.write(buffer) }
+    }
+
+    /// The month partition of `emission_reading` that `envmon.ensure_emission_partition` makes for
+    /// a month counted as `year * 12 + month - 1` (a database test checks the two agree).
+    static func partition(month: Int) -> String {
+        String(format: "envmon.emission_reading_%04d%02d", month / 12, month % 12 + 1)
     }
 
     /// Registers the new series of `records` (in this transaction, in key order) and makes the
@@ -185,11 +204,10 @@ final class DirectEmissions {
         var newSeries: Set<SeriesKey> = []
         var newMonths: Set<Int> = []
         for record in records {
-            let f = record.fields
-            guard f.count == 14, let enterprise = f[1], let outlet = f[4], let pollutant = f[5] else { continue }
-            let key = SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)
+            guard let key = SeriesKey(record) else { continue }
             if rows.series[key] == nil { newSeries.insert(key) }
-            if let measuredAt = f[6], let instant = rows.instant(measuredAt), !months.contains(instant.month) {
+            if let measuredAt = record[EmissionsColumn.measuredAt], let instant = rows.instant(measuredAt),
+               !months.contains(instant.month) {
                 newMonths.insert(instant.month)
             }
         }
@@ -198,9 +216,8 @@ final class DirectEmissions {
             try await database.client.query("SELECT envmon.ensure_emission_partition(\(start)::date)", logger: logger)
             // A lock this transaction did not hold yet makes it read the catalog changes made
             // meanwhile, so the next COPY routes to the new partition (not the default one).
-            let partition = String(format: "emission_reading_%04d%02d", month / 12, month % 12 + 1)
             try await connection.query(
-                PostgresQuery(unsafeSQL: "LOCK TABLE envmon.\(partition) IN ROW EXCLUSIVE MODE"), logger: logger)
+                PostgresQuery(unsafeSQL: "LOCK TABLE \(Self.partition(month: month)) IN ROW EXCLUSIVE MODE"), logger: logger)
             months.insert(month)
         }
         guard !newSeries.isEmpty else { return }
@@ -281,38 +298,38 @@ final class DirectEmissions {
             if unsorted.capacity == 0 { unsorted.reserveCapacity(DirectEmissions.sortedRows * 96) }
             for position in records.indices {
                 let record = records[position]
-                let f = record.fields
-                guard f.count == 14, let enterprise = f[1], let outlet = f[4], let pollutant = f[5],
-                      let measuredAt = f[6], let instant = instant(measuredAt) else {
+                guard let key = SeriesKey(record), let measuredAt = record[EmissionsColumn.measuredAt],
+                      let instant = instant(measuredAt) else {
                     throw FeedLoadError("an emissions row reached the loader without its series or time (line \(record.line))")
                 }
-                guard let id = series[SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)],
-                      months.contains(instant.month) else {
+                guard let id = series[key], months.contains(instant.month) else {
                     return records[position...]
                 }
-                // series_id, measured_at, value, below_detection, unit, limit_min, limit_max, flag, upload_id, line, extra
-                // (written field by field: an array per row costs more than the row's other work)
+                // series_id, the reading's fields, upload_id, line, extra (written field by field:
+                // an array per row costs more than the row's other work)
                 let start = unsorted.writerIndex - unsorted.readerIndex
                 unsorted.writeString(String(id))
-                for index in 6...12 {
+                for field in DirectEmissions.readingFields {
                     unsorted.writeInteger(UInt8(ascii: "\t"))
-                    CopyText.append(f[index], to: &unsorted)
+                    CopyText.append(record[field], to: &unsorted)
                 }
                 unsorted.writeInteger(UInt8(ascii: "\t"))
                 unsorted.writeString(upload)
                 unsorted.writeInteger(UInt8(ascii: "\t"))
-                CopyText.append(f[0], to: &unsorted)
+                CopyText.append(record[EmissionsColumn.line], to: &unsorted)
                 unsorted.writeInteger(UInt8(ascii: "\t"))
-                CopyText.append(f[13], to: &unsorted)
+                CopyText.append(record[EmissionsColumn.extra], to: &unsorted)
                 unsorted.writeInteger(UInt8(ascii: "\n"))
                 sortable.append((id, instant.epoch, start, unsorted.writerIndex - unsorted.readerIndex - start))
-                tally(series: id, instant: instant, value: f[7], limitMin: f[10], limitMax: f[11], flag: f[12])
+                tally(series: id, instant: instant, value: record[EmissionsColumn.value],
+                      limitMin: record[EmissionsColumn.limitMin], limitMax: record[EmissionsColumn.limitMax],
+                      flag: record[EmissionsColumn.flag])
                 var entry = named[id] ?? Named()
-                if let name = f[2] {
+                if let name = record[EmissionsColumn.enterpriseName] {
                     entry.name = name
                     entry.nameLine = record.line
                 }
-                if let district = f[3] {
+                if let district = record[EmissionsColumn.district] {
                     if district != entry.district, districts[district] == nil { districts[district] = id }
                     entry.district = district
                     entry.districtLine = record.line
@@ -350,24 +367,16 @@ final class DirectEmissions {
                 return known
             }
             guard let epoch = DirectEmissions.epochSeconds(iso) else { return nil }
-            let (utcDays, _) = epoch.floorDivided(by: 86_400)
-            let (year, month, _) = DirectEmissions.civil(fromDays: utcDays)
+            let (utcDays, _) = CivilCalendar.floorDivide(epoch, by: 86_400)
+            let (year, month, _) = CivilCalendar.civil(fromDays: utcDays)
             let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(epoch)))
-            let (localDays, _) = (epoch + offset).floorDivided(by: 86_400)
+            let (localDays, _) = CivilCalendar.floorDivide(epoch + offset, by: 86_400)
             let instant = Instant(month: year * 12 + month - 1, day: Int32(localDays), epoch: epoch)
             if instants.count >= 20_000 { instants.removeAll(keepingCapacity: true) }
             instants[iso] = instant
             return instant
         }
 
-    }
-
-    /// `2024-01-05` for a day number.
-    static func isoDate(days: Int) -> String {
-        let (year, month, day) = civil(fromDays: days)
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let y = String(year)
-        return String(repeating: "0", count: max(0, 4 - y.count)) + y + "-" + two(month) + "-" + two(day)
     }
 
     /// Seconds since the epoch of `YYYY-MM-DDTHH:MM:SS[.fff]±HH:MM`; nil for anything else.
@@ -387,30 +396,8 @@ final class DirectEmissions {
               let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
               let offsetHours = number(b.count - 5, 2), let offsetMinutes = number(b.count - 2, 2) else { return nil }
         let sign = b[b.count - 6] == UInt8(ascii: "-") ? -1 : 1
-        let days = daysFromCivil(year: year, month: month, day: day)
+        let days = CivilCalendar.daysFromCivil(year: year, month: month, day: day)
         return days * 86_400 + hour * 3_600 + minute * 60 + second - sign * (offsetHours * 3_600 + offsetMinutes * 60)
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// After the last batch: registers the places named and adds this upload's daily
@@ -479,12 +466,4 @@ final class DirectEmissions {
 struct FeedLoadError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-extension Int {
-    /// Quotient rounded toward negative infinity, and the matching non-negative remainder.
-    func floorDivided(by divisor: Int) -> (quotient: Int, remainder: Int) {
-        let (q, r) = quotientAndRemainder(dividingBy: divisor)
-        return r < 0 ? (q - 1, r + divisor) : (q, r)
-    }
 }

@@ -38,13 +38,14 @@ public struct FactLoader: Sendable {
                     // Emissions first try the direct load (`DirectEmissions`) inside a savepoint; it
                     // gives way to the staging path below when a reading's key exists already or
                     // repeats in the file, or when too many rows were rejected.
-                    if kind == .emissions, direct, let direct = try await startDirect(uploadID: uploadID, on: tx) {
+                    if kind == .emissions, direct {
+                        let direct = try await startDirect(uploadID: uploadID, on: tx)
                         var sink = LoadSink(connection: tx, uploadID: uploadID, kind: kind, logger: logger)
                         sink.direct = direct
                         var tally: IngestTally?
                         do {
                             tally = try await produce(sink)
-                        } catch where (Database.unwrap(error) as? PSQLError)?.serverInfo?[.sqlState] == "23505" {
+                        } catch where DatabaseFailure.isUniqueViolation(error) {
                             try await tx.query("ROLLBACK TO SAVEPOINT direct", logger: logger)
                             logger.debug("direct load met a stored or repeated key; loading through staging")
                         }
@@ -69,7 +70,7 @@ public struct FactLoader: Sendable {
                         do {
                             merged = try await merge(table: table, uploadID: uploadID, on: tx)
                             try await tx.query("RELEASE SAVEPOINT merge", logger: logger)
-                        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "21000" {
+                        } catch where DatabaseFailure.isCardinalityViolation(error) {
                             try await tx.query("ROLLBACK TO SAVEPOINT merge", logger: logger)
                             var repeated = 0
                             for try await count in try await tx.query(
@@ -95,8 +96,17 @@ public struct FactLoader: Sendable {
             throw CancellationError()
         } catch {
             // The transaction rolled back: nothing of this upload is in the fact tables.
-            let reason = Self.reason(for: error)
-            let outcome = LoadOutcome(status: .failed, error: reason)
+            let failure = LoadFailure(error, uploadID: uploadID)
+            if failure.isTransient {
+                logger.info("load interrupted; it will be tried again", metadata: [
+                    "envmon.upload.id": "\(uploadID)", "envmon.error": "\(failure.detail)"])
+                throw failure
+            }
+            if failure.message != failure.detail {
+                logger.warning("load failed in the database", metadata: [
+                    "envmon.upload.id": "\(uploadID)", "envmon.error": "\(failure.detail)"])
+            }
+            let outcome = LoadOutcome(status: .failed, error: failure.message)
             try await database.client.withConnection { connection in
                 try await Self.record(outcome, uploadID: uploadID, on: connection, logger: logger)
             }
@@ -104,17 +114,11 @@ public struct FactLoader: Sendable {
         }
     }
 
-    /// Opens the savepoint of a direct load; nil (and no savepoint) when the feed time zone is
-    /// one Foundation does not know.
-    private func startDirect(uploadID: Int64, on tx: PostgresConnection) async throws -> DirectEmissions? {
+    /// Opens the savepoint of a direct load.
+    private func startDirect(uploadID: Int64, on tx: PostgresConnection) async throws -> DirectEmissions {
         let logger = database.logger
         try await tx.query("SAVEPOINT direct", logger: logger)
-        guard let direct = try await DirectEmissions.start(connection: tx, database: database, uploadID: uploadID,
-                                                           logger: logger) else {
-            try await tx.query("ROLLBACK TO SAVEPOINT direct", logger: logger)
-            return nil
-        }
-        return direct
+        return try await DirectEmissions.start(connection: tx, database: database, uploadID: uploadID, logger: logger)
     }
 
     /// Completes a direct load whose rows are all written; nil — with everything rolled back to
@@ -156,12 +160,6 @@ public struct FactLoader: Sendable {
             format: "%d of %d rows rejected (%.1f%%), over the limit of %.0f%%; nothing was loaded",
             outcome.rowsRejected, outcome.rowsTotal, share * 100, maxRejectedShare * 100)
         return true
-    }
-
-    static func reason(for error: any Error) -> String {
-        let error = Database.unwrap(error)
-        if error is PSQLError { return "database error while loading: \(Database.describe(error))" }
-        return "\(error)"
     }
 
     static func binds(_ uploadID: Int64) -> PostgresBindings {
@@ -256,7 +254,7 @@ public struct FactLoader: Sendable {
             ON CONFLICT (series_id, measured_at) DO UPDATE SET \(updates) WHERE \(distinct)
             RETURNING 1
             """, binds: binds), on: tx)
-        let zone = try await DailyAggregates.timeZone(on: tx, logger: logger)
+        let zone = try await FeedZone.name(on: tx, logger: logger)
         try await tx.query("""
             CREATE TEMP TABLE affected_day ON COMMIT DROP AS
             SELECT DISTINCT series_id, (measured_at AT TIME ZONE \(zone))::date AS day FROM stage_keyed
@@ -279,15 +277,6 @@ public struct FactLoader: Sendable {
 /// `affected_day`: valid readings are those flagged N or not flagged, with a value; the
 /// strictest limits of the day apply.
 enum DailyAggregates {
-    /// The feed time zone, read once per load (a function call per row costs seconds).
-    static func timeZone(on tx: PostgresConnection, logger: Logger) async throws -> String {
-        var zone = "Asia/Shanghai"
-        for try await name in try await tx.query("SELECT envmon.feed_time_zone()", logger: logger).decode(String.self) {
-            zone = name
-        }
-        return zone
-    }
-
     static func refresh(zone: String, on tx: PostgresConnection, logger: Logger) async throws {
         try await tx.query("""
             DELETE FROM envmon.emission_daily d USING affected_day a
@@ -310,6 +299,36 @@ enum DailyAggregates {
     }
 }
 
+/// Why a load did not finish.
+///
+/// Transient failures (the database went away, a deadlock, a timeout) leave the upload as it
+/// was and are worth trying again; permanent ones are recorded as the upload's failure. The
+/// `message` is for the person who sent the file and never carries server internals; `detail`
+/// is for the log.
+public struct LoadFailure: Error, Sendable, CustomStringConvertible {
+    public let isTransient: Bool
+    public let message: String
+    public let detail: String
+
+    init(_ error: any Error, uploadID: Int64) {
+        switch DatabaseFailure.of(error) {
+        case nil:
+            // The parser's and the file's own errors are written for the uploader.
+            isTransient = false
+            message = "\(Database.unwrap(error))"
+        case .transient?, .unavailable?:
+            isTransient = true
+            message = "the database was unavailable while loading; the upload will be loaded again"
+        case .permanent?, .missingRelation?:
+            isTransient = false
+            message = "the database refused this upload (a program error; the server log has the details under upload \(uploadID))"
+        }
+        detail = Database.describe(error)
+    }
+
+    public var description: String { message }
+}
+
 /// What the parser counted while producing rows.
 public struct IngestTally: Sendable, Equatable {
     public var rowsTotal: Int
@@ -327,8 +346,7 @@ public struct IngestTally: Sendable, Equatable {
 
 /// The result of loading one upload.
 public struct LoadOutcome: Sendable, Equatable, Codable {
-    public enum Status: String, Sendable, Codable { case loaded, failed, duplicate }
-    public var status: Status
+    public var status: UploadStatus
     public var rowsTotal = 0
     public var rowsLoaded = 0
     public var rowsUnchanged = 0
@@ -340,7 +358,7 @@ public struct LoadOutcome: Sendable, Equatable, Codable {
     /// Whether the rows went straight into the fact table (`DirectEmissions`), not through staging.
     public var loadedDirectly = false
 
-    public init(status: Status, rowsTotal: Int = 0, rowsRejected: Int = 0, rowsSkipped: Int = 0, error: String? = nil) {
+    public init(status: UploadStatus, rowsTotal: Int = 0, rowsRejected: Int = 0, rowsSkipped: Int = 0, error: String? = nil) {
         self.status = status
         self.rowsTotal = rowsTotal
         self.rowsRejected = rowsRejected

@@ -8,56 +8,33 @@ struct FactTable: Sendable {
     let kind: FeedKind
     /// The fact table, schema-qualified.
     let table: String
-    /// Staging column definitions, in `kind.stagingColumns` order.
-    let stagingTypes: [String]
-    /// Key columns of the fact table (equal to the staging columns of the same name).
+    /// Key columns of the fact table (equal to the staging columns of the same name, but for
+    /// emissions, which are keyed by series and time).
     let keyColumns: [String]
     /// Columns copied from staging to the fact table whose change supersedes a row.
     let valueColumns: [String]
 
+    /// The stored values of a reading, in layout order.
+    static let emissionsValues = EmissionsColumn.allCases.filter { $0.column.role == .value }
+
     static func forKind(_ kind: FeedKind) -> FactTable {
+        let columns = kind.columns
+        let keys = columns.filter { $0.role == .key }.map(\.name)
+        let values = columns.filter { $0.role == .value }.map(\.name)
         switch kind {
         case .emissions:
-            return FactTable(
-                kind: kind, table: "envmon.emission_reading",
-                stagingTypes: ["integer", "text", "text", "text", "text", "text", "timestamptz", "double precision",
-                               "boolean", "text", "double precision", "double precision", "text", "jsonb"],
-                keyColumns: ["series_id", "measured_at"],
-                valueColumns: ["value", "below_detection", "unit", "limit_min", "limit_max", "flag"])
-        case .sewage:
-            return FactTable(
-                kind: kind, table: "envmon.sewage_report",
-                stagingTypes: ["integer", "text", "text", "text", "date", "date", "text", "numeric", "numeric", "jsonb"],
-                keyColumns: ["plant_id", "period_start", "period_end"],
-                valueColumns: ["period_label", "district", "sewage_discharged_m3", "sewage_treated_m3"])
-        case .water:
-            return FactTable(
-                kind: kind, table: "envmon.water_sample",
-                stagingTypes: ["integer", "text", "text", "text", "smallint", "text", "text", "timestamptz", "jsonb",
-                               "jsonb", "smallint", "text", "jsonb"],
-                keyColumns: ["section_id", "sampled_at"],
-                valueColumns: ["items", "below_detection", "reported_class", "station_status", "river_level",
-                               "water_body", "district"])
-        case .green:
-            return FactTable(
-                kind: kind, table: "envmon.green_survey",
-                stagingTypes: ["integer", "text", "date", "date", "text", "numeric", "numeric", "numeric", "numeric", "jsonb"],
-                keyColumns: ["district", "period_start", "period_end"],
-                valueColumns: ["period_label", "built_up_area_ha", "green_covered_area_ha", "park_green_area_ha",
-                               "population"])
-        case .waste:
-            return FactTable(
-                kind: kind, table: "envmon.waste_report",
-                stagingTypes: ["integer", "text", "date", "date", "text", "numeric", "numeric", "integer", "integer", "jsonb"],
-                keyColumns: ["district", "period_start", "period_end"],
-                valueColumns: ["period_label", "collected_t", "harmless_t", "white_pollution_sites",
-                               "white_pollution_remediated"])
+            return FactTable(kind: kind, table: "envmon.emission_reading", keyColumns: ["series_id", "measured_at"],
+                             valueColumns: values)
+        case .sewage: return FactTable(kind: kind, table: "envmon.sewage_report", keyColumns: keys, valueColumns: values)
+        case .water: return FactTable(kind: kind, table: "envmon.water_sample", keyColumns: keys, valueColumns: values)
+        case .green: return FactTable(kind: kind, table: "envmon.green_survey", keyColumns: keys, valueColumns: values)
+        case .waste: return FactTable(kind: kind, table: "envmon.waste_report", keyColumns: keys, valueColumns: values)
         }
     }
 
     /// `CREATE TEMP TABLE stage (...)` for this kind, dropped at commit.
     var createStage: String {
-        let columns = zip(kind.stagingColumns, stagingTypes).map { "\($0) \($1)" }.joined(separator: ", ")
+        let columns = kind.columns.map { "\($0.name) \($0.type.rawValue)" }.joined(separator: ", ")
         return "CREATE TEMP TABLE stage (\(columns)) ON COMMIT DROP"
     }
 

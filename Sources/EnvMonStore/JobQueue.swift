@@ -65,6 +65,44 @@ public struct JobQueue: Sendable {
         return nil
     }
 
+    /// Claims the job of one upload, when it is claimable (queued and due, or running with an
+    /// expired lease): the command that archived an upload loads it itself, and a command that
+    /// meets an interrupted upload of the same bytes takes it over.
+    public func claim(uploadID: Int64, worker: String) async throws -> ClaimedJob? {
+        try await failAbandoned()
+        let rows = try await database.client.query("""
+            UPDATE envmon.ingest_job
+               SET status = 'running', attempts = attempts + 1, worker = \(worker), updated_at = now(),
+                   lease_until = now() + make_interval(secs => \(leaseSeconds))
+             WHERE id = (
+                   SELECT id FROM envmon.ingest_job
+                    WHERE upload_id = \(uploadID)
+                      AND ((status = 'queued' AND (lease_until IS NULL OR lease_until < now()))
+                           OR (status = 'running' AND lease_until < now()))
+                      AND attempts < max_attempts
+                    FOR UPDATE SKIP LOCKED)
+            RETURNING id, upload_id, attempts, max_attempts
+            """, logger: database.logger)
+        for try await (id, upload, attempts, maxAttempts) in rows.decode((Int64, Int64, Int, Int).self) {
+            return ClaimedJob(id: id, uploadID: upload, attempt: attempts, maxAttempts: maxAttempts, worker: worker)
+        }
+        return nil
+    }
+
+    /// Where an upload's job stands, for people asking why an upload is not finished.
+    public func job(uploadID: Int64) async throws -> JobState? {
+        let rows = try await database.client.query("""
+            SELECT status, attempts, max_attempts, worker, lease_until, lease_until < now(), last_error
+              FROM envmon.ingest_job WHERE upload_id = \(uploadID)
+            """, logger: database.logger)
+        for try await (status, attempts, maxAttempts, worker, lease, expired, error) in rows.decode(
+            (String, Int, Int, String?, Date?, Bool?, String?).self) {
+            return JobState(status: status, attempts: attempts, maxAttempts: maxAttempts, worker: worker,
+                            leaseUntil: lease, leaseExpired: expired ?? false, lastError: error)
+        }
+        return nil
+    }
+
     /// Extends the lease; false when the job is no longer this worker's (it lost the lease).
     public func heartbeat(_ job: ClaimedJob) async throws -> Bool {
         var held = false
@@ -114,6 +152,16 @@ public struct JobQueue: Sendable {
         }
     }
 
+    /// Ends the lease of a running job held by `worker` at once (its holder is known to be gone,
+    /// e.g. a command on this machine whose process has exited): the job can be claimed now
+    /// instead of when its lease runs out. The attempt it spent still counts.
+    public func expireLease(uploadID: Int64, heldBy worker: String) async throws {
+        try await database.client.query("""
+            UPDATE envmon.ingest_job SET lease_until = now() - interval '1 second', updated_at = now()
+             WHERE upload_id = \(uploadID) AND worker = \(worker) AND status = 'running'
+            """, logger: database.logger)
+    }
+
     /// Gives the job back untouched (graceful shutdown before it was loaded): the attempt does
     /// not count and any worker may claim it at once.
     public func release(_ job: ClaimedJob) async throws {
@@ -133,7 +181,7 @@ public struct JobQueue: Sendable {
                 UPDATE envmon.upload SET status = 'queued', error = NULL, finished_at = NULL
                  WHERE id = \(uploadID) AND status = 'failed'
                 """, logger: database.logger)
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+        } catch where DatabaseFailure.isUniqueViolation(error) {
             return
         }
     }
@@ -190,7 +238,7 @@ public struct ArchivedUpload: Sendable, Equatable {
     /// The declared or detected encoding recorded at upload time.
     public var encoding: String?
     public var fileName: String?
-    public var status: String
+    public var status: UploadStatus
     /// `IngestRequest.storedOptions` as stored.
     public var options: [String: String]
     /// Bytes received.
@@ -206,7 +254,7 @@ extension UploadArchive {
             """, logger: database.logger)
         for try await (kind, format, encoding, fileName, status, options, size) in rows.decode(
             (String, String, String?, String?, String, String, Int64).self) {
-            guard let kind = FeedKind(rawValue: kind) else { return nil }
+            guard let kind = FeedKind(rawValue: kind), let status = UploadStatus(rawValue: status) else { return nil }
             let decoded = (try? JSONSerialization.jsonObject(with: Data(options.utf8))) as? [String: Any] ?? [:]
             var stored: [String: String] = [:]
             for (key, value) in decoded { stored[key] = "\(value)" }

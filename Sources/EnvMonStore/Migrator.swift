@@ -1,5 +1,6 @@
 import Crypto
-public import Foundation
+public import EnvMonDomain
+import Foundation
 import Logging
 import PostgresNIO
 
@@ -15,18 +16,8 @@ public struct Migrator: Sendable {
     }
 
     /// A migration's state in the database.
-    public struct Status: Sendable, Equatable, Codable {
-        public enum State: String, Sendable, Codable { case applied, pending, changed }
-        public var name: String
-        public var state: State
-        public var appliedAt: Date?
-    }
-
-    /// What a `migrate` run did.
-    public struct Report: Sendable, Equatable, Codable {
-        public var applied: [String]
-        public var viewsRecreated: Bool
-    }
+    public typealias Status = MigrationStatus
+    public typealias Report = MigrationReport
 
     /// Stable key of the advisory lock taken while migrating.
     static let lockKey: Int64 = 0x656E_766D_6F6E  // "envmon"
@@ -86,7 +77,7 @@ public struct Migrator: Sendable {
         try await database.client.withConnection { connection in
             let applied = try await appliedMigrations(connection)
             return migrations.map { script in
-                guard let record = applied[script.name] else { return Status(name: script.name, state: .pending) }
+                guard let record = applied[script.name] else { return Status(name: script.name, state: .pending, appliedAt: nil) }
                 return Status(name: script.name, state: record.checksum == script.checksum ? .applied : .changed,
                               appliedAt: record.appliedAt)
             }

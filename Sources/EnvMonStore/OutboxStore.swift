@@ -1,3 +1,4 @@
+public import EnvMonDomain
 public import Foundation
 import Logging
 import PostgresNIO
@@ -67,21 +68,7 @@ public struct OutboxStore: Sendable {
     }
 
     /// Counts per status and the notifications that are failing or failed.
-    public struct Status: Sendable, Codable, Equatable {
-        public struct Problem: Sendable, Codable, Equatable {
-            public var id: Int64
-            public var receiver: String
-            public var status: String
-            public var attempts: Int
-            public var lastError: String?
-            public var nextAttemptAt: Date
-            public var createdAt: Date
-        }
-        public var pending: Int
-        public var delivered: Int
-        public var failed: Int
-        public var problems: [Problem]
-    }
+    public typealias Status = OutboxStatus
 
     public func status() async throws -> Status {
         var status = Status(pending: 0, delivered: 0, failed: 0, problems: [])

@@ -2,14 +2,6 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// A view of the `analytics` schema is missing (views not created yet, or being recreated).
-public struct AnalyticsUnavailable: Error, Sendable, CustomStringConvertible {
-    public let view: String
-    public var description: String {
-        "the view \(view) does not exist in this database; run `envmon migrate` to create the analytics views"
-    }
-}
-
 /// The reads the HTTP API needs beyond uploads and alerts: metric values and plan progress (rows
 /// travel as JSON built by PostgreSQL, so that numbers keep their exact decimal form and the views
 /// may gain columns without a code change), rejection counts, and the gauges of `/metrics`.
@@ -68,15 +60,12 @@ public struct ServiceQueries: Sendable {
         return (alerts, failed)
     }
 
+    /// The one JSON text `query` returns (a missing view is `DatabaseFailure.missingRelation`).
     private func jsonArray(view: String, _ query: PostgresQuery) async throws -> String {
-        do {
-            var json = "[]"
-            for try await text in try await database.client.query(query, logger: database.logger).decode(String.self) {
-                json = text
-            }
-            return json
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P01" {
-            throw AnalyticsUnavailable(view: view)
+        var json = "[]"
+        for try await text in try await database.client.query(query, logger: database.logger).decode(String.self) {
+            json = text
         }
+        return json
     }
 }

@@ -1,51 +1,9 @@
 import Crypto
-public import Foundation
+public import EnvMonDomain
+import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
-
-/// What an API token may do. Scopes nest: admin ⊃ upload ⊃ read.
-public enum TokenScope: String, Sendable, Codable, CaseIterable, Comparable {
-    case read, upload, admin
-
-    var rank: Int {
-        switch self {
-        case .read: return 0
-        case .upload: return 1
-        case .admin: return 2
-        }
-    }
-
-    public static func < (lhs: TokenScope, rhs: TokenScope) -> Bool { lhs.rank < rhs.rank }
-
-    /// Whether a token of this scope may do what `required` allows.
-    public func allows(_ required: TokenScope) -> Bool { self >= required }
-}
-
-/// A token as listed: never its secret.
-public struct APIToken: Sendable, Codable, Equatable {
-    public var id: Int
-    /// Who holds it; recorded as the uploader of what it uploads.
-    public var name: String
-    public var scope: TokenScope
-    /// The first characters of the secret, to recognise it.
-    public var prefix: String
-    public var createdAt: Date
-    public var lastUsedAt: Date?
-    public var revokedAt: Date?
-}
-
-/// A token just created: the secret is shown once and never stored.
-public struct NewAPIToken: Sendable, Codable, Equatable {
-    public var token: APIToken
-    public var secret: String
-}
-
-/// No token has that id or name.
-public struct TokenNotFound: Error, Sendable, CustomStringConvertible {
-    public let reference: String
-    public var description: String { "no API token \(reference)" }
-}
 
 /// Bearer tokens for the HTTP API, kept in `envmon.api_token` as SHA-256 of the secret.
 public struct TokenStore: Sendable {
@@ -71,7 +29,7 @@ public struct TokenStore: Sendable {
         for try await token in decode(rows) {
             return NewAPIToken(token: token, secret: secret)
         }
-        throw TokenNotFound(reference: name)
+        throw EnvMonError.conflict("the token \(name) was not stored")
     }
 
     /// All tokens, revoked ones included, oldest first.
@@ -94,7 +52,7 @@ public struct TokenStore: Sendable {
             """, logger: database.logger)
         var result: [APIToken] = []
         for try await token in decode(rows) { result.append(token) }
-        if result.isEmpty { throw TokenNotFound(reference: reference) }
+        if result.isEmpty { throw EnvMonError.notFound("no API token \(reference)") }
         return result
     }
 

@@ -20,14 +20,14 @@ public struct UploadArchive: Sendable {
         public var kind: FeedKind
         public var fileName: String?
         public var uploader: String
-        public var source: String
+        public var source: UploadSource
         public var format: FeedFormat
         public var encoding: String
         public var sha256: String
         public var size: Int64
         public var options: [String: String]
 
-        public init(kind: FeedKind, fileName: String?, uploader: String, source: String = "cli", format: FeedFormat,
+        public init(kind: FeedKind, fileName: String?, uploader: String, source: UploadSource = .cli, format: FeedFormat,
                     encoding: String, sha256: String, size: Int64, options: [String: String] = [:]) {
             self.kind = kind
             self.fileName = fileName
@@ -64,7 +64,7 @@ public struct UploadArchive: Sendable {
             let status = queue ? "queued" : "received"
             let inserted = try await tx.query("""
                 INSERT INTO envmon.upload (kind, file_name, uploader, source, sha256, size_bytes, format, encoding, options, status)
-                VALUES (\(upload.kind.rawValue), \(upload.fileName), \(upload.uploader), \(upload.source), \(upload.sha256),
+                VALUES (\(upload.kind.rawValue), \(upload.fileName), \(upload.uploader), \(upload.source.rawValue), \(upload.sha256),
                         \(upload.size), \(upload.format.rawValue), \(upload.encoding), \(options)::jsonb, \(status))
                 ON CONFLICT (kind, sha256) WHERE duplicate_of IS NULL AND status NOT IN ('failed', 'reverted') DO NOTHING
                 RETURNING id
@@ -80,7 +80,7 @@ public struct UploadArchive: Sendable {
                 for try await id in try await tx.query("""
                     INSERT INTO envmon.upload (kind, file_name, uploader, source, sha256, size_bytes, format, encoding,
                                                options, status, duplicate_of, finished_at)
-                    VALUES (\(upload.kind.rawValue), \(upload.fileName), \(upload.uploader), \(upload.source),
+                    VALUES (\(upload.kind.rawValue), \(upload.fileName), \(upload.uploader), \(upload.source.rawValue),
                             \(upload.sha256), \(upload.size), \(upload.format.rawValue), \(upload.encoding),
                             \(options)::jsonb, 'duplicate', \(original), now())
                     RETURNING id
@@ -109,7 +109,7 @@ public struct UploadArchive: Sendable {
     public func raw(id: Int64, write: (Data) throws -> Void) async throws {
         let logger = database.logger
         guard let upload = try await UploadQueries(database: database).upload(id: id) else {
-            throw UploadNotFound(id: id)
+            throw EnvMonError.notFound("no upload with id \(id)")
         }
         let source = upload.duplicateOf ?? id
         let rows = try await database.client.query(
@@ -118,11 +118,4 @@ public struct UploadArchive: Sendable {
             try write(Data(buffer.readableBytesView))
         }
     }
-}
-
-/// No upload has that id.
-public struct UploadNotFound: Error, Sendable, CustomStringConvertible {
-    public let id: Int64
-    public init(id: Int64) { self.id = id }
-    public var description: String { "no upload with id \(id)" }
 }

@@ -1,39 +1,7 @@
-public import Foundation
+public import EnvMonDomain
+import Foundation
 import Logging
 import PostgresNIO
-
-/// One upload as the archive shows it.
-public struct UploadRecord: Sendable, Codable, Equatable {
-    public var id: Int64
-    public var kind: String
-    public var fileName: String?
-    public var uploader: String
-    public var source: String
-    public var receivedAt: Date
-    public var sha256: String
-    public var sizeBytes: Int64
-    public var format: String?
-    public var encoding: String?
-    public var status: String
-    public var duplicateOf: Int64?
-    public var rowsTotal: Int?
-    public var rowsLoaded: Int?
-    public var rowsUnchanged: Int?
-    public var rowsRejected: Int?
-    public var rowsSkipped: Int?
-    public var rowsSuperseded: Int?
-    public var error: String?
-    public var finishedAt: Date?
-    public var revertedAt: Date?
-}
-
-/// One rejected row (or cell) of an upload.
-public struct RejectionRecord: Sendable, Codable, Equatable {
-    public var line: Int
-    public var column: String?
-    public var value: String?
-    public var reason: String
-}
 
 /// Reads the archive back.
 public struct UploadQueries: Sendable {
@@ -55,10 +23,10 @@ public struct UploadQueries: Sendable {
     }
 
     /// The newest uploads first.
-    public func list(limit: Int = 50, kind: String? = nil) async throws -> [UploadRecord] {
+    public func list(limit: Int = 50, kind: FeedKind? = nil) async throws -> [UploadRecord] {
         var binds = PostgresBindings()
         binds.append(limit)
-        binds.append(kind)
+        binds.append(kind?.rawValue)
         return try await fetch(PostgresQuery(unsafeSQL: """
             SELECT \(Self.columns) FROM envmon.upload WHERE ($2::text IS NULL OR kind = $2)
             ORDER BY id DESC LIMIT $1
@@ -82,18 +50,19 @@ public struct UploadQueries: Sendable {
         var result: [UploadRecord] = []
         for try await row in rows {
             let r = row.makeRandomAccess()
+            let table = "envmon.upload"
             result.append(UploadRecord(
-                id: try r[0].decode(Int64.self), kind: try r[1].decode(String.self),
-                fileName: try r[2].decode(String?.self), uploader: try r[3].decode(String.self),
-                source: try r[4].decode(String.self), receivedAt: try r[5].decode(Date.self),
-                sha256: try r[6].decode(String.self), sizeBytes: try r[7].decode(Int64.self),
-                format: try r[8].decode(String?.self), encoding: try r[9].decode(String?.self),
-                status: try r[10].decode(String.self), duplicateOf: try r[11].decode(Int64?.self),
-                rowsTotal: try r[12].decode(Int?.self), rowsLoaded: try r[13].decode(Int?.self),
-                rowsUnchanged: try r[14].decode(Int?.self), rowsRejected: try r[15].decode(Int?.self),
-                rowsSkipped: try r[16].decode(Int?.self), rowsSuperseded: try r[17].decode(Int?.self),
-                error: try r[18].decode(String?.self), finishedAt: try r[19].decode(Date?.self),
-                revertedAt: try r[20].decode(Date?.self)))
+                id: try r["id"].decode(Int64.self), kind: try r.word("kind", FeedKind.self, view: table),
+                fileName: try r["file_name"].decode(String?.self), uploader: try r["uploader"].decode(String.self),
+                source: try r.word("source", UploadSource.self, view: table),
+                receivedAt: try r["received_at"].decode(Date.self), sha256: try r["sha256"].decode(String.self),
+                sizeBytes: try r["size_bytes"].decode(Int64.self), format: try r["format"].decode(String?.self),
+                encoding: try r["encoding"].decode(String?.self), status: try r.word("status", UploadStatus.self, view: table),
+                duplicateOf: try r["duplicate_of"].decode(Int64?.self), rowsTotal: try r.int("rows_total"),
+                rowsLoaded: try r.int("rows_loaded"), rowsUnchanged: try r.int("rows_unchanged"),
+                rowsRejected: try r.int("rows_rejected"), rowsSkipped: try r.int("rows_skipped"),
+                rowsSuperseded: try r.int("rows_superseded"), error: try r["error"].decode(String?.self),
+                finishedAt: try r["finished_at"].decode(Date?.self), revertedAt: try r["reverted_at"].decode(Date?.self)))
         }
         return result
     }

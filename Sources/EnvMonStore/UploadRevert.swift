@@ -1,4 +1,4 @@
-import EnvMonDomain
+public import EnvMonDomain
 import Logging
 import PostgresNIO
 
@@ -14,21 +14,15 @@ public struct UploadRevert: Sendable {
         self.database = database
     }
 
-    /// What reverting changed.
-    public struct Result: Sendable, Equatable, Codable {
-        public var uploadID: Int64
-        public var rowsRemoved: Int
-        public var rowsRestored: Int
-    }
-
-    public func revert(uploadID: Int64) async throws -> Result {
+    public func revert(uploadID: Int64) async throws -> RevertResult {
         let logger = database.logger
         guard let upload = try await UploadQueries(database: database).upload(id: uploadID) else {
-            throw UploadNotFound(id: uploadID)
+            throw EnvMonError.notFound("no upload with id \(uploadID)")
         }
-        guard upload.status == "loaded", let kind = FeedKind(rawValue: upload.kind) else {
-            throw RevertRefused(reason: "upload \(uploadID) is \(upload.status); only a loaded upload can be reverted")
+        guard upload.status == .loaded else {
+            throw EnvMonError.conflict("upload \(uploadID) is \(upload.status.rawValue); only a loaded upload can be reverted")
         }
+        let kind = upload.kind
         let binds = FactLoader.binds(uploadID)
         return try await database.client.withTransaction(logger: logger) { tx in
             // Lock the upload row so two reverts cannot interleave.
@@ -42,7 +36,7 @@ public struct UploadRevert: Sendable {
             try await tx.query(
                 "UPDATE envmon.upload SET status = 'reverted', reverted_at = now() WHERE id = \(uploadID)",
                 logger: logger)
-            return Result(uploadID: uploadID, rowsRemoved: counts.removed, rowsRestored: counts.restored)
+            return RevertResult(uploadID: uploadID, rowsRemoved: counts.removed, rowsRestored: counts.restored)
         }
     }
 
@@ -84,7 +78,7 @@ public struct UploadRevert: Sendable {
             WHERE h.superseded_by = $1 AND h.series_id = m.series_id AND h.measured_at = m.measured_at
             """, binds: binds), logger: logger)
         let removed = try await count("SELECT count(*)::integer FROM removed", binds: PostgresBindings(), on: tx)
-        let zone = try await DailyAggregates.timeZone(on: tx, logger: logger)
+        let zone = try await FeedZone.name(on: tx, logger: logger)
         try await tx.query("""
             CREATE TEMP TABLE affected_day ON COMMIT DROP AS
             SELECT DISTINCT series_id, (measured_at AT TIME ZONE \(zone))::date AS day FROM removed
@@ -125,10 +119,4 @@ public struct UploadRevert: Sendable {
         let removed = try await count("SELECT count(*)::integer FROM removed", binds: PostgresBindings(), on: tx)
         return (removed - restored, restored)
     }
-}
-
-/// The upload cannot be reverted in its state.
-public struct RevertRefused: Error, Sendable, CustomStringConvertible {
-    public let reason: String
-    public var description: String { reason }
 }

@@ -22,7 +22,7 @@ SELECT w.section_id,
 FROM envmon.water_sample w
 LEFT JOIN envmon.site s ON s.kind = 'section' AND s.parent_id = '' AND s.site_id = w.section_id
 CROSS JOIN (
-    SELECT coalesce((SELECT value FROM envmon.setting WHERE key = 'feed_time_zone'), 'Asia/Shanghai') AS name
+    SELECT envmon.feed_time_zone() AS name
 ) tz;
 
 -- Each sample's class by the single-factor method, beside the class its row reported. All

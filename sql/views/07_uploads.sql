@@ -29,7 +29,7 @@ JOIN envmon.upload u ON u.id = r.upload_id;
 -- newest reading of that day (never a scan of the readings).
 CREATE VIEW analytics.site_freshness AS
 WITH tz AS (
-    SELECT coalesce((SELECT value FROM envmon.setting WHERE key = 'feed_time_zone'), 'Asia/Shanghai') AS name
+    SELECT envmon.feed_time_zone() AS name
 ), series_latest AS (
     -- The newest reading is searched only from the day before the series' last day on, so that
     -- run-time partition pruning leaves one or two monthly partitions to probe.
