@@ -97,7 +97,8 @@ public enum AlertEngine {
         let (labels, annotations) = describe(candidate, rule: rule)
         let firesAtOnce = rule.pendingFor <= 0
         let state = AlertState(
-            fingerprint: fingerprint, rule: rule.name, state: firesAtOnce ? .firing : .pending,
+            fingerprint: fingerprint, rule: rule.name, kind: rule.kind, severity: rule.severity,
+            state: firesAtOnce ? .firing : .pending,
             labels: labels, annotations: annotations, value: candidate.value, target: candidate.target,
             activeSince: now, firedAt: firesAtOnce ? now : nil, lastSeenActive: now)
         result.states.append(state)
@@ -114,6 +115,8 @@ public enum AlertEngine {
         let (labels, annotations) = describe(candidate, rule: rule)
         state.labels = labels
         state.annotations = annotations
+        state.kind = rule.kind
+        state.severity = rule.severity
         state.value = candidate.value
         state.target = candidate.target
         state.lastSeenActive = max(old.lastSeenActive, now)

@@ -19,8 +19,10 @@ public enum TemplateRenderer {
         "value_pct": "the value × 100 with one decimal and %",
         "target": "the plan target, written like value",
         "target_pct": "the target × 100 with one decimal and %",
-        "gap": "target − value (how far short), written like value",
-        "gap_pct": "(target − value) × 100 in percentage points",
+        "gap": "value − target, written like value (negative when short of a ≥ target; the views' gap)",
+        "gap_pct": "(value − target) × 100 in percentage points",
+        "shortfall": "how far the value is from meeting the target (target − value for ≥, value − target for ≤), written like value",
+        "shortfall_pct": "the shortfall × 100 in percentage points",
         "metric": "the metric id, e.g. sewage_treatment_rate",
         "metric_zh": "the Chinese metric name, e.g. 污水集中处理率",
         "metric_en": "the English metric name",
@@ -122,9 +124,15 @@ public enum TemplateRenderer {
             variables["target_pct"] = variables["target_pct"] ?? percent(target)
         }
         if let value, let target {
-            variables["gap"] = variables["gap"] ?? written(target - value)
-            variables["gap_pct"] = variables["gap_pct"]
-                ?? AlertMetricName.decimal((target - value) * 100, places: 1) + "个百分点"
+            // One meaning of gap everywhere: value − target, as analytics.plan_progress has it.
+            let gap = value - target
+            let upperBound = ["<=", "<"].contains(variables["comparator"] ?? "")
+            let shortfall = upperBound ? gap : -gap
+            func points(_ number: Double) -> String { AlertMetricName.decimal(number * 100, places: 1) + "个百分点" }
+            variables["gap"] = variables["gap"] ?? written(gap)
+            variables["gap_pct"] = variables["gap_pct"] ?? points(gap)
+            variables["shortfall"] = variables["shortfall"] ?? written(shortfall)
+            variables["shortfall_pct"] = variables["shortfall_pct"] ?? points(shortfall)
         }
         switch rule.kind {
         case .exceedance: variables["lookback"] = variables["lookback"] ?? AlertDuration.text(rule.lookback)

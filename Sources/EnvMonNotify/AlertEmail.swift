@@ -62,7 +62,7 @@ enum AlertEmailBody {
 
         """
         for (index, alert) in group.alerts.enumerated() {
-            let colour = alert.status == .firing ? (alert.severity == "critical" ? "#c0392b" : "#d68910") : "#1e8449"
+            let colour = alert.status == .firing ? (alert.severity == .critical ? "#c0392b" : "#d68910") : "#1e8449"
             html += "<h3 style=\"color: \(colour);\">\(index + 1). \(escape(facts.headline(alert)))</h3>\n"
             html += "<table style=\"border-collapse: collapse;\">\n"
             for fact in facts.facts(alert) {

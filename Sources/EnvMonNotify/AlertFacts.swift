@@ -3,17 +3,6 @@ import Foundation
 
 /// The Chinese words the bureau's staff read in every channel, next to the English ids.
 enum AlertWording {
-    static let kindNames: [String: String] = [
-        "target": "计划目标未达成",
-        "forecast": "计划目标预计难以达成",
-        "exceedance": "超标排放",
-        "water_class": "水质劣Ⅴ类",
-        "missing_data": "数据缺失",
-        "data_quality": "数据质量问题",
-    ]
-
-    static let severityNames: [String: String] = ["critical": "严重", "warning": "警告", "info": "提示"]
-
     /// Label names shown with a Chinese caption; the rest are listed under 其他标签.
     static let labelNames: [(key: String, name: String)] = [
         ("scope", "范围"), ("period", "统计期"), ("enterprise_id", "企业"), ("outlet_id", "排放口"),
@@ -32,12 +21,12 @@ enum AlertWording {
         status == .firing ? "告警中 FIRING" : "已恢复 RESOLVED"
     }
 
-    static func severity(_ id: String) -> String {
-        severityNames[id].map { "\($0) \(id)" } ?? id
+    static func severity(_ severity: AlertSeverity) -> String {
+        "\(severity.chinese) \(severity.rawValue)"
     }
 
-    static func kind(_ id: String) -> String {
-        kindNames[id].map { "\($0)（\(id)）" } ?? id
+    static func kind(_ kind: AlertRuleKind) -> String {
+        "\(kind.chinese)（\(kind.rawValue)）"
     }
 }
 
@@ -111,10 +100,10 @@ struct AlertFacts {
     /// (daily means of an exceedance, hours of silence) as plain numbers with the `unit` label.
     func number(_ value: Double, for alert: AlertNotice) -> String {
         guard value.isFinite else { return "—" }
-        if alert.kind == "target" || alert.kind == "forecast", let metric = alert.labels["metric"].flatMap(AlertMetricName.named) {
+        if alert.kind == .target || alert.kind == .forecast, let metric = alert.labels["metric"].flatMap(AlertMetricName.named) {
             return metric.format(value)
         }
-        if alert.kind == "data_quality" { return AlertMetricName.decimal(value * 100, places: 1) + "%" }
+        if alert.kind == .dataQuality { return AlertMetricName.decimal(value * 100, places: 1) + "%" }
         return AlertMetricName.decimal(value, places: 3) + (alert.labels["unit"].map { " \($0)" } ?? "")
     }
 

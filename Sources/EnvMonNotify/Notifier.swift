@@ -26,7 +26,7 @@ public struct DeliveryContext: Sendable {
 
     public init(
         smtp: SMTPConfiguration? = nil, mailFrom: MailAddress? = nil, baseURL: String? = nil,
-        timeZone: TimeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current, httpClient: HTTPClient = .shared,
+        timeZone: TimeZone = FeedTimeZone.defaultZone, httpClient: HTTPClient = .shared,
         webhookTimeout: Duration = .seconds(10), log: NotificationLog = .standardOutput, logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
@@ -44,7 +44,7 @@ public struct DeliveryContext: Sendable {
     /// Reads `ENVMON_SMTP_URL`, `ENVMON_MAIL_FROM` and `ENVMON_BASE_URL` from `environment`.
     /// - Throws: `SMTPConfigurationError` for an unusable SMTP URL or sender address.
     public init(
-        environment: [String: String], timeZone: TimeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current,
+        environment: [String: String], timeZone: TimeZone = FeedTimeZone.defaultZone,
         httpClient: HTTPClient = .shared, log: NotificationLog = .standardOutput, logger: Logger
     ) throws(SMTPConfigurationError) {
         var smtp: SMTPConfiguration?

@@ -104,7 +104,7 @@ enum WebhookBody {
             var block = "\n### \(index + 1). "
             let headline = facts.headline(alert)
             if colours {
-                let colour = alert.status == .resolved ? "info" : (alert.severity == "critical" ? "warning" : "comment")
+                let colour = alert.status == .resolved ? "info" : (alert.severity == .critical ? "warning" : "comment")
                 block += "<font color=\"\(colour)\">\(headline)</font>\n"
             } else {
                 block += "\(headline)\n"
