@@ -9,7 +9,8 @@ public import EnvMonDomain
 public struct IngestOptions: Sendable {
     /// The kind of feed the upload was declared as.
     public var kind: FeedKind
-    /// The time zone of times written without an offset (the bureau's feeds: Asia/Shanghai).
+    /// The time zone of times written without an offset (the feed time zone setting unless the
+    /// upload names one).
     public var timeZone: TimeZone
     /// The year for times that carry none (`04-01 12:00` on the national release pages).
     public var year: Int?
@@ -18,14 +19,10 @@ public struct IngestOptions: Sendable {
     /// The CSV delimiter when the uploader named one (otherwise the reader detects it).
     public var delimiter: UInt8?
 
-    /// The feed time zone used when none is given: China Standard Time.
-    public static let chinaStandardTime: TimeZone =
-        TimeZone(identifier: "Asia/Shanghai") ?? TimeZone(secondsFromGMT: 8 * 3600) ?? TimeZone.current
-
     /// Options for an upload of `kind`; the defaults suit the bureau's own spreadsheets.
     public init(
         kind: FeedKind,
-        timeZone: TimeZone = IngestOptions.chinaStandardTime,
+        timeZone: TimeZone = FeedTimeZone.defaultZone,
         year: Int? = nil,
         now: Date = Date(),
         delimiter: UInt8? = nil

@@ -9,7 +9,7 @@ enum EmissionsRow {
     static let staticColumns = ["enterprise_id", "enterprise_name", "district", "outlet_id", "pollutant", "unit",
                                 "limit", "flag"]
 
-    /// Fields after `line` and before `extra`, in `FeedKind.emissions.stagingColumns` order.
+    /// The row's fields by `EmissionsColumn` (line and extra are the caller's).
     ///
     /// A feed repeats the same enterprise, outlet, pollutant, unit, limit and flag on every
     /// reading, and the same time on every outlet: `memo` remembers what those cells gave (only
@@ -143,10 +143,22 @@ struct EmissionsMemo: Sendable {
         var isPH: Bool
         var isCompliance: Bool
 
-        /// The row's staging fields (after `line`, before `extra`) with its own time and value.
+        /// The row's fields by `EmissionsColumn` with its own time and value (line and extra unset).
         func fields(measuredAt: String?, value: String?, below: Bool) -> [String?] {
-            [enterprise, name, district, outlet, pollutant, measuredAt, value, below ? "t" : "f", unit, limitMin,
-             limitMax, flag]
+            var fields = EmissionsColumn.emptyFields()
+            fields[EmissionsColumn.enterpriseID.position] = enterprise
+            fields[EmissionsColumn.enterpriseName.position] = name
+            fields[EmissionsColumn.district.position] = district
+            fields[EmissionsColumn.outletID.position] = outlet
+            fields[EmissionsColumn.pollutant.position] = pollutant
+            fields[EmissionsColumn.measuredAt.position] = measuredAt
+            fields[EmissionsColumn.value.position] = value
+            fields[EmissionsColumn.belowDetection.position] = below ? "t" : "f"
+            fields[EmissionsColumn.unit.position] = unit
+            fields[EmissionsColumn.limitMin.position] = limitMin
+            fields[EmissionsColumn.limitMax.position] = limitMax
+            fields[EmissionsColumn.flag.position] = flag
+            return fields
         }
     }
 

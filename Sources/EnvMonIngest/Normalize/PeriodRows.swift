@@ -1,6 +1,8 @@
+import EnvMonDomain
+
 /// The kinds reported per place per period: `sewage`, `green` and `waste`.
 enum PeriodRows {
-    /// Sewage fields after `line` and before `extra` (`FeedKind.sewage.stagingColumns`).
+    /// Sewage fields by `SewageColumn` (line and extra are the caller's).
     static func sewage(_ row: inout RowCells) -> [String?] {
         let plant = row.id("plant_id")
         let name = row.text("plant_name")
@@ -12,11 +14,19 @@ enum PeriodRows {
         if let discharged, let treated, treated.double > discharged.double * 1.05 {
             row.reject("sewage_treated_m3", "sewage treated exceeds sewage discharged by more than 5%")
         }
-        return [plant, name, district, period?.start.iso, period?.end.iso, period?.label,
-                discharged?.plain, treated?.plain]
+        var fields = SewageColumn.emptyFields()
+        fields[SewageColumn.plantID.position] = plant
+        fields[SewageColumn.plantName.position] = name
+        fields[SewageColumn.district.position] = district
+        fields[SewageColumn.periodStart.position] = period?.start.iso
+        fields[SewageColumn.periodEnd.position] = period?.end.iso
+        fields[SewageColumn.periodLabel.position] = period?.label
+        fields[SewageColumn.discharged.position] = discharged?.plain
+        fields[SewageColumn.treated.position] = treated?.plain
+        return fields
     }
 
-    /// Green fields after `line` and before `extra` (`FeedKind.green.stagingColumns`).
+    /// Green fields by `GreenColumn` (line and extra are the caller's).
     static func green(_ row: inout RowCells) -> [String?] {
         let district = row.text("district", required: true)
         let period = row.period()
@@ -27,11 +37,19 @@ enum PeriodRows {
         if let builtUp, let covered, covered.double > builtUp.double {
             row.reject("green_covered_area_ha", "green covered area exceeds the built-up area")
         }
-        return [district, period?.start.iso, period?.end.iso, period?.label,
-                builtUp?.plain, covered?.plain, park?.plain, population?.plain]
+        var fields = GreenColumn.emptyFields()
+        fields[GreenColumn.district.position] = district
+        fields[GreenColumn.periodStart.position] = period?.start.iso
+        fields[GreenColumn.periodEnd.position] = period?.end.iso
+        fields[GreenColumn.periodLabel.position] = period?.label
+        fields[GreenColumn.builtUpArea.position] = builtUp?.plain
+        fields[GreenColumn.greenCoveredArea.position] = covered?.plain
+        fields[GreenColumn.parkGreenArea.position] = park?.plain
+        fields[GreenColumn.population.position] = population?.plain
+        return fields
     }
 
-    /// Waste fields after `line` and before `extra` (`FeedKind.waste.stagingColumns`).
+    /// Waste fields by `WasteColumn` (line and extra are the caller's).
     static func waste(_ row: inout RowCells) -> [String?] {
         let district = row.text("district", required: true)
         let period = row.period()
@@ -45,7 +63,15 @@ enum PeriodRows {
         if let sites, let remediated, remediated.double > sites.double {
             row.reject("white_pollution_remediated", "more sites remediated than white pollution sites")
         }
-        return [district, period?.start.iso, period?.end.iso, period?.label,
-                collected?.plain, harmless?.plain, sites?.plain, remediated?.plain]
+        var fields = WasteColumn.emptyFields()
+        fields[WasteColumn.district.position] = district
+        fields[WasteColumn.periodStart.position] = period?.start.iso
+        fields[WasteColumn.periodEnd.position] = period?.end.iso
+        fields[WasteColumn.periodLabel.position] = period?.label
+        fields[WasteColumn.collected.position] = collected?.plain
+        fields[WasteColumn.harmless.position] = harmless?.plain
+        fields[WasteColumn.whitePollutionSites.position] = sites?.plain
+        fields[WasteColumn.whitePollutionRemediated.position] = remediated?.plain
+        return fields
     }
 }

@@ -58,20 +58,28 @@ public struct RowNormalizer: Sendable {
         if cells.allSatisfy({ $0 == nil || $0?.trimmingSpaces.isEmpty == true }) { return .blank }
         var row = RowCells(line: line, cells: cells, layout: layout, options: options)
         if row.isTotal(kind: options.kind) { return .skippedTotal }
-        let fields: [String?]
+        var fields: [String?]
+        let (linePosition, extraPosition): (Int, Int)
         switch options.kind {
-        case .emissions: fields = EmissionsRow.fields(&row, memo: &memo)
-        case .sewage: fields = PeriodRows.sewage(&row)
-        case .water: fields = WaterRow.fields(&row)
-        case .green: fields = PeriodRows.green(&row)
-        case .waste: fields = PeriodRows.waste(&row)
+        case .emissions:
+            fields = EmissionsRow.fields(&row, memo: &memo)
+            (linePosition, extraPosition) = (EmissionsColumn.line.position, EmissionsColumn.extra.position)
+        case .sewage:
+            fields = PeriodRows.sewage(&row)
+            (linePosition, extraPosition) = (SewageColumn.line.position, SewageColumn.extra.position)
+        case .water:
+            fields = WaterRow.fields(&row)
+            (linePosition, extraPosition) = (WaterColumn.line.position, WaterColumn.extra.position)
+        case .green:
+            fields = PeriodRows.green(&row)
+            (linePosition, extraPosition) = (GreenColumn.line.position, GreenColumn.extra.position)
+        case .waste:
+            fields = PeriodRows.waste(&row)
+            (linePosition, extraPosition) = (WasteColumn.line.position, WasteColumn.extra.position)
         }
         guard row.rejections.isEmpty else { return .rejected(row.rejections) }
-        var staged: [String?] = []
-        staged.reserveCapacity(fields.count + 2)
-        staged.append(String(line))
-        staged.append(contentsOf: fields)
-        staged.append(row.extraJSON())
-        return .record(StagingRecord(line: line, fields: staged))
+        fields[linePosition] = String(line)
+        fields[extraPosition] = row.extraJSON()
+        return .record(StagingRecord(line: line, fields: fields))
     }
 }

@@ -2,7 +2,7 @@ import EnvMonDomain
 
 /// The `water` kind: one sample of one surface water section.
 enum WaterRow {
-    /// Fields after `line` and before `extra`, in `FeedKind.water.stagingColumns` order.
+    /// The row's fields by `WaterColumn` (line and extra are the caller's).
     static func fields(_ row: inout RowCells) -> [String?] {
         let sectionID = row.id("section_id")
         let sectionName = row.text("section_name")
@@ -38,10 +38,19 @@ enum WaterRow {
         }
         let reportedClass = reported(&row)
         let status = row.text("station_status")
-        return [sectionID, sectionName, river, level, body, district, sampledAt,
-                items.isEmpty ? nil : JSONText.object(items),
-                belowDetection.isEmpty ? nil : JSONText.array(belowDetection),
-                reportedClass, status]
+        var fields = WaterColumn.emptyFields()
+        fields[WaterColumn.sectionID.position] = sectionID
+        fields[WaterColumn.sectionName.position] = sectionName
+        fields[WaterColumn.river.position] = river
+        fields[WaterColumn.riverLevel.position] = level
+        fields[WaterColumn.waterBody.position] = body
+        fields[WaterColumn.district.position] = district
+        fields[WaterColumn.sampledAt.position] = sampledAt
+        fields[WaterColumn.items.position] = items.isEmpty ? nil : JSONText.object(items)
+        fields[WaterColumn.belowDetection.position] = belowDetection.isEmpty ? nil : JSONText.array(belowDetection)
+        fields[WaterColumn.reportedClass.position] = reportedClass
+        fields[WaterColumn.stationStatus.position] = status
+        return fields
     }
 
     private static func riverLevel(_ row: inout RowCells) -> String? {
