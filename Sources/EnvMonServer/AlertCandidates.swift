@@ -3,16 +3,16 @@ import EnvMonDomain
 import EnvMonStore
 import Foundation
 
-/// Turns the analytics views into alert candidates, one per condition that holds at `now`.
+/// Turns the analytics views' typed rows into alert candidates, one per condition that holds at
+/// `now`.
 enum AlertCandidates {
     static func collect(rules: [AlertRule], now: Date, on tx: AlertTransaction) async throws -> [AlertCandidate] {
-        let zoneName = try await tx.feedTimeZone()
-        let zone = TimeZone(identifier: zoneName) ?? FeedDefaults.timeZone
+        let zone = try await tx.feedTimeZone()
         var candidates: [AlertCandidate] = []
         for rule in rules where rule.enabled {
             switch rule.kind {
-            case .target: candidates += try await plan(rule, status: "missed", tx)
-            case .forecast: candidates += try await plan(rule, status: "at_risk", tx)
+            case .target: candidates += try await plan(rule, status: .missed, tx)
+            case .forecast: candidates += try await plan(rule, status: .atRisk, tx)
             case .exceedance: candidates += try await exceedances(rule, now: now, zone: zone, tx)
             case .waterClass: candidates += try await waterClass(rule, tx)
             case .missingData: candidates += try await missingData(rule, now: now, zone: zone, tx)
@@ -22,81 +22,83 @@ enum AlertCandidates {
         return candidates
     }
 
-    private static func plan(_ rule: AlertRule, status: String, _ tx: AlertTransaction) async throws -> [AlertCandidate] {
+    private static func plan(_ rule: AlertRule, status: PlanStatus, _ tx: AlertTransaction) async throws -> [AlertCandidate] {
         try await tx.planProgress(status: status).map { row in
-            var annotations = pick(row, ["period", "comparator", "due", "status"])
-            if let projected = row["projected"] { annotations["projected"] = projected }
-            if let scope = row["scope"], scope != "all" { annotations["district"] = scope }
+            var annotations = ["comparator": row.comparator.rawValue, "due": row.due.description,
+                               "status": row.status.rawValue]
+            if let period = row.period { annotations["period"] = period }
+            if let projected = row.projected { annotations["projected"] = projected.description }
+            if row.scope != "all" { annotations["district"] = row.scope }
             return AlertCandidate(
-                rule: rule.name, identity: pick(row, ["metric", "scope"]), annotations: annotations,
-                value: row["value"].flatMap(Double.init), target: row["target"].flatMap(Double.init))
+                rule: rule.name, identity: ["metric": row.metric, "scope": row.scope], annotations: annotations,
+                value: row.value?.double, target: row.target.double)
         }
     }
 
     private static func exceedances(_ rule: AlertRule, now: Date, zone: TimeZone, _ tx: AlertTransaction) async throws -> [AlertCandidate] {
         let since = localDay(now.addingTimeInterval(-rule.lookback), zone: zone)
-        let rows = try await tx.exceedances(sinceDay: since)
-        var grouped: [[String]: [[String: String]]] = [:]
+        var grouped: [[String]: [ExceedanceDay]] = [:]
         var order: [[String]] = []
-        for row in rows {
-            let key = [row["enterprise_id"] ?? "", row["outlet_id"] ?? "", row["pollutant"] ?? ""]
+        for row in try await tx.exceedances(sinceDay: since) {
+            let key = [row.enterpriseID, row.outletID, row.pollutant]
             if grouped[key] == nil { order.append(key) }
             grouped[key, default: []].append(row)
         }
         return order.compactMap { key in
-            guard let days = grouped[key], let last = days.last else { return nil }
+            guard let days = grouped[key], let first = days.first, let last = days.last else { return nil }
             let listed = days.map { day in
-                "\(day["day"] ?? "?") \(number(day["mean"]))" + (day["limit_max"].map { " > \(number($0))" } ?? "")
+                "\(day.day) \(number(day.mean))" + (day.limitMax.map { " > \(number($0))" } ?? "")
             }
-            let maxMean = days.compactMap { $0["mean"].flatMap(Double.init) }.max()
-            var annotations = pick(last, ["enterprise_name", "district"])
+            var annotations: [String: String] = [:]
+            if let name = last.enterpriseName, !name.isEmpty { annotations["enterprise_name"] = name }
+            if let district = last.district, !district.isEmpty { annotations["district"] = district }
             annotations["days"] = listed.joined(separator: "；")
             annotations["day_count"] = String(days.count)
-            annotations["limit"] = last["limit_max"].map(number) ?? last["limit_min"].map { "≥ \(number($0))" } ?? "—"
-            annotations["period"] = "\(days.first?["day"] ?? "")..\(last["day"] ?? "")"
+            annotations["limit"] = last.limitMax.map(number) ?? last.limitMin.map { "≥ \(number($0))" } ?? "—"
+            annotations["period"] = "\(first.day)..\(last.day)"
             return AlertCandidate(
                 rule: rule.name, identity: ["enterprise_id": key[0], "outlet_id": key[1], "pollutant": key[2]],
-                annotations: annotations, value: maxMean, target: last["limit_max"].flatMap(Double.init))
+                annotations: annotations, value: days.compactMap(\.mean).max(), target: last.limitMax)
         }
     }
 
     private static func waterClass(_ rule: AlertRule, _ tx: AlertTransaction) async throws -> [AlertCandidate] {
-        try await tx.sectionsWorseThanV().map { row in
-            var annotations = pick(row, ["section_name", "river", "district", "period"])
-            annotations["water_class"] = row["class_label"] ?? "劣Ⅴ"
-            if let items = row["deciding_items"] { annotations["deciding_items"] = items }
-            return AlertCandidate(rule: rule.name, identity: pick(row, ["section_id"]), annotations: annotations,
-                                  value: row["class"].flatMap(Double.init), target: 5)
+        try await tx.latestMonthlySectionClasses().compactMap { row in
+            guard row.riverLevel == 2, row.waterClass == WaterClass.worseThanV.rawValue else { return nil }
+            var annotations = ["period": row.period, "water_class": row.classLabel ?? WaterClass.worseThanV.label]
+            if let name = row.sectionName { annotations["section_name"] = name }
+            if let river = row.river { annotations["river"] = river }
+            if let district = row.district { annotations["district"] = district }
+            if let items = row.decidingItems, !items.isEmpty { annotations["deciding_items"] = items.joined(separator: ",") }
+            return AlertCandidate(rule: rule.name, identity: ["section_id": row.sectionID], annotations: annotations,
+                                  value: row.waterClass.map(Double.init), target: Double(WaterClass.v.rawValue))
         }
     }
 
     private static func missingData(_ rule: AlertRule, now: Date, zone: TimeZone, _ tx: AlertTransaction) async throws -> [AlertCandidate] {
         var candidates: [AlertCandidate] = []
         for row in try await tx.siteFreshness() {
-            guard let kindName = row["feed_kind"], let kind = FeedKind(rawValue: kindName),
-                  let cadence = rule.cadence[kind] else { continue }
             // A place that never reported is judged from when it was registered: not at all.
-            guard let lastText = row["last_data_at"], let last = parseTimestamp(lastText) else { continue }
+            guard let cadence = rule.cadence[row.feedKind], let last = row.lastDataAt else { continue }
             let silent = now.timeIntervalSince(last)
             guard silent > cadence else { continue }
-            var annotations = pick(row, ["site_name", "district"])
-            annotations["site_name"] = annotations["site_name"] ?? row["site_id"]
-            annotations["last_data_at"] = localTime(last, zone: zone)
-            annotations["silent_for"] = AlertDuration.text((silent / 3600).rounded(.down) * 3600)
-            annotations["period"] = row["last_day"] ?? ""
-            var identity = ["feed_kind": kindName, "site_kind": row["site_kind"] ?? "", "site_id": row["site_id"] ?? ""]
-            if let parent = row["parent_id"], !parent.isEmpty { identity["parent_id"] = parent }
+            var annotations = ["site_name": row.siteName ?? row.siteID, "last_data_at": localTime(last, zone: zone),
+                               "silent_for": AlertDuration.text((silent / 3600).rounded(.down) * 3600),
+                               "period": row.lastDay?.description ?? ""]
+            if let district = row.district, !district.isEmpty { annotations["district"] = district }
+            var identity = ["feed_kind": row.feedKind.rawValue, "site_kind": row.siteKind, "site_id": row.siteID]
+            if let parent = row.parentID, !parent.isEmpty { identity["parent_id"] = parent }
             candidates.append(AlertCandidate(rule: rule.name, identity: identity, annotations: annotations,
                                              value: silent / 3600, target: cadence / 3600))
         }
         for row in try await tx.feedFreshness() {
-            guard let kindName = row["feed_kind"], let kind = FeedKind(rawValue: kindName), let cadence = rule.cadence[kind],
-                  let received = row["last_received_at"].flatMap(parseTimestamp) else { continue }
+            guard let cadence = rule.cadence[row.feedKind], let received = row.lastReceivedAt else { continue }
             let silent = now.timeIntervalSince(received)
             guard silent > cadence else { continue }
+            let kind = row.feedKind.rawValue
             candidates.append(AlertCandidate(
-                rule: rule.name, identity: ["feed_kind": kindName, "site_kind": "feed", "site_id": kindName],
-                annotations: ["site_name": "\(kindName) feed", "last_data_at": localTime(received, zone: zone),
+                rule: rule.name, identity: ["feed_kind": kind, "site_kind": "feed", "site_id": kind],
+                annotations: ["site_name": "\(kind) feed", "last_data_at": localTime(received, zone: zone),
                               "silent_for": AlertDuration.text((silent / 3600).rounded(.down) * 3600)],
                 value: silent / 3600, target: cadence / 3600))
         }
@@ -105,34 +107,26 @@ enum AlertCandidates {
 
     private static func dataQuality(_ rule: AlertRule, _ tx: AlertTransaction) async throws -> [AlertCandidate] {
         try await tx.latestUploadQuality().compactMap { row in
-            guard let share = row["rejected_share"].flatMap(Double.init), share > rule.maxRejectedShare else { return nil }
-            var annotations = pick(row, ["upload_id", "file_name", "status"])
-            annotations["total"] = row["rows_total"] ?? "0"
-            annotations["rejected"] = row["rows_rejected"] ?? "0"
-            annotations["period"] = row["received_at"] ?? ""
-            return AlertCandidate(rule: rule.name, identity: ["feed_kind": row["kind"] ?? "", "uploader": row["uploader"] ?? ""],
+            guard let share = row.rejectedShare?.double, share > rule.maxRejectedShare else { return nil }
+            var annotations = ["upload_id": String(row.uploadID), "status": row.status.rawValue,
+                               "total": String(row.rowsTotal ?? 0), "rejected": String(row.rowsRejected ?? 0),
+                               "period": Timestamps.iso8601(row.receivedAt, zone: .gmt)]
+            if let name = row.fileName, !name.isEmpty { annotations["file_name"] = name }
+            return AlertCandidate(rule: rule.name, identity: ["feed_kind": row.kind.rawValue, "uploader": row.uploader],
                                   annotations: annotations, value: share, target: rule.maxRejectedShare)
         }
     }
 
     // MARK: - Helpers
 
-    static func pick(_ row: [String: String], _ keys: [String]) -> [String: String] {
-        var result: [String: String] = [:]
-        for key in keys { if let value = row[key], !value.isEmpty { result[key] = value } }
-        return result
-    }
-
-    static func number(_ text: String?) -> String {
-        guard let text, let value = Double(text) else { return text ?? "—" }
+    static func number(_ value: Double?) -> String {
+        guard let value else { return "—" }
         return AlertMetricName.decimal(value, places: 2)
     }
 
-    static func localDay(_ date: Date, zone: TimeZone) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let c = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", c.year ?? 1970, c.month ?? 1, c.day ?? 1)
+    static func localDay(_ date: Date, zone: TimeZone) -> CivilDate {
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down)) + zone.secondsFromGMT(for: date)
+        return CivilDate(dayNumber: CivilCalendar.floorDivide(seconds, by: 86_400).quotient)
     }
 
     static func localTime(_ date: Date, zone: TimeZone) -> String {
@@ -140,14 +134,5 @@ enum AlertCandidates {
         calendar.timeZone = zone
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
         return String(format: "%04d-%02d-%02d %02d:%02d", c.year ?? 1970, c.month ?? 1, c.day ?? 1, c.hour ?? 0, c.minute ?? 0)
-    }
-
-    /// Timestamps as to_jsonb prints them: `2026-03-01T10:00:00+08:00` (fractional seconds optional).
-    static func parseTimestamp(_ text: String) -> Date? {
-        let plain = ISO8601DateFormatter()
-        if let date = plain.date(from: text) { return date }
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return fractional.date(from: text)
     }
 }

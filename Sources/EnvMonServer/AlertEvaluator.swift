@@ -1,5 +1,5 @@
 public import EnvMonAlerting
-import EnvMonDomain
+public import EnvMonDomain
 public import EnvMonStore
 public import Foundation
 import Logging
@@ -21,8 +21,8 @@ public struct AlertEvaluator: Sendable {
         public struct Change: Sendable, Codable, Equatable {
             public var alertID: Int64?
             public var rule: String
-            public var from: String?
-            public var to: String
+            public var from: AlertPhase?
+            public var to: AlertPhase
             public var labels: [String: String]
         }
         public var evaluatedAt: Date
@@ -41,21 +41,20 @@ public struct AlertEvaluator: Sendable {
         let router = Router(configuration.routes)
         return try await AlertStore(database: database).withEvaluation { tx in
             let candidates = try await AlertCandidates.collect(rules: rules, now: now, on: tx)
-            let stored = try await tx.alerts(resolvedSince: now.addingTimeInterval(-Self.resolvedWindow))
-            let previous = stored.map(Self.state(from:))
-            let open = previous.filter { $0.state == .pending || $0.state == .firing }
+            let previous = try await tx.alerts(resolvedSince: now.addingTimeInterval(-Self.resolvedWindow))
+            let open = previous.filter(\.state.isOpen)
             let result = AlertEngine.evaluate(rules: configuration.rules.rules, candidates: candidates, previous: open, now: now)
 
             // Persist the changed states; new alerts get their ids here.
-            let saved = try await tx.save(result.states.map(Self.stored(from:))).map(Self.state(from:))
+            let saved = try await tx.save(result.states)
             var newIDs: [String: Int64] = [:]
             for (state, before) in zip(saved, result.states) where before.id == nil {
                 if let id = state.id { newIDs[state.fingerprint] = id }
             }
             try await tx.record(result.transitions.compactMap { transition in
                 guard let id = transition.alertID ?? newIDs[transition.fingerprint] else { return nil }
-                return AlertEventRecord(alertID: id, at: transition.at, fromState: transition.from?.rawValue,
-                                        toState: transition.to.rawValue, event: transition.to.rawValue,
+                return AlertEventRecord(alertID: id, at: transition.at, fromState: transition.from,
+                                        toState: transition.to, event: AlertEventKind(entering: transition.to),
                                         details: ["reason": transition.reason])
             })
 
@@ -78,9 +77,9 @@ public struct AlertEvaluator: Sendable {
             }
             try await tx.enqueue(entries)
             let recorded = NotificationPlanner.record(planned, in: planning, at: now)
-            _ = try await tx.save(recorded.map(Self.stored(from:)))
+            _ = try await tx.save(recorded)
             for notification in planned {
-                let event = notification.group.alerts.contains(where: \.isEscalation) ? "escalated" : "notified"
+                let event: AlertEventKind = notification.group.alerts.contains(where: \.isEscalation) ? .escalated : .notified
                 try await tx.record(notification.group.alerts.compactMap { notice in
                     notice.alertID.map {
                         AlertEventRecord(alertID: $0, at: now, fromState: nil, toState: nil, event: event,
@@ -94,7 +93,7 @@ public struct AlertEvaluator: Sendable {
                 evaluatedAt: now, candidates: candidates.count,
                 changes: result.transitions.map { change in
                     Summary.Change(alertID: change.alertID ?? newIDs[change.fingerprint], rule: change.rule,
-                                   from: change.from?.rawValue, to: change.to.rawValue,
+                                   from: change.from, to: change.to,
                                    labels: saved.first { $0.fingerprint == change.fingerprint }?.labels ?? [:])
                 },
                 notificationsQueued: entries.count,
@@ -103,29 +102,7 @@ public struct AlertEvaluator: Sendable {
         }
     }
 
-    // MARK: - Mapping between the engine's and the store's shapes
-
-    static func state(from alert: StoredAlert) -> AlertState {
-        AlertState(
-            id: alert.id, fingerprint: alert.fingerprint, rule: alert.rule,
-            state: AlertState.Phase(rawValue: alert.state) ?? .resolved, labels: alert.labels,
-            annotations: alert.annotations, value: alert.value, target: alert.target, activeSince: alert.activeSince,
-            firedAt: alert.firedAt, resolvedAt: alert.resolvedAt, lastSeenActive: alert.lastSeenActive,
-            ackedBy: alert.ackedBy, ackedAt: alert.ackedAt, ackNote: alert.ackNote,
-            lastNotifiedAt: alert.lastNotified, escalatedTo: alert.escalatedTo)
-    }
-
-    static func stored(from state: AlertState) -> StoredAlert {
-        StoredAlert(
-            id: state.id, fingerprint: state.fingerprint, rule: state.rule, kind: state.labels["kind"] ?? "",
-            severity: state.labels["severity"] ?? "warning", state: state.state.rawValue, labels: state.labels,
-            annotations: state.annotations, value: state.value, target: state.target, activeSince: state.activeSince,
-            firedAt: state.firedAt, resolvedAt: state.resolvedAt, lastSeenActive: state.lastSeenActive,
-            ackedBy: state.ackedBy, ackedAt: state.ackedAt, ackNote: state.ackNote,
-            lastNotified: state.lastNotifiedAt, escalatedTo: state.escalatedTo)
-    }
-
-    static func silence(from stored: StoredSilence) -> Silence? {
+    static func silence(from stored: SilenceRecord) -> Silence? {
         let matchers = stored.matchers.compactMap { try? Matcher(parsing: $0) }
         guard matchers.count == stored.matchers.count else { return nil }
         return Silence(id: stored.id, matchers: matchers, startsAt: stored.startsAt, endsAt: stored.endsAt,

@@ -1,4 +1,3 @@
-import Crypto
 public import EnvMonDomain
 import EnvMonIngest
 public import EnvMonStore
@@ -12,8 +11,9 @@ public struct IngestRequest: Sendable {
     public var encoding: FeedEncoding = .auto
     public var uploader: String
     public var fileName: String?
-    public var source: String = "cli"
-    public var timeZone: TimeZone = FeedDefaults.timeZone
+    public var source: UploadSource = .cli
+    /// The zone of times written without an offset; nil: the feed time zone setting.
+    public var timeZone: TimeZone?
     public var year: Int?
     public var delimiter: UInt8?
     /// Uploads whose rejected share exceeds this fail as a whole (FEEDS.md default 50%).
@@ -31,28 +31,23 @@ public struct IngestRequest: Sendable {
         self.fileName = fileName
     }
 
-    /// What is stored with the upload so that a queued job parses it the same way.
+    /// What is stored with the upload so that its job parses it the same way.
     var storedOptions: [String: String] {
-        var options = ["time_zone": timeZone.identifier, "max_rejected_share": String(maxRejectedShare),
-                       "encoding": encoding.rawValue]
+        var options = ["max_rejected_share": String(maxRejectedShare), "encoding": encoding.rawValue]
+        if let timeZone { options["time_zone"] = timeZone.identifier }
         if let year { options["year"] = String(year) }
         if let delimiter { options["delimiter"] = String(UnicodeScalar(delimiter)) }
         return options
     }
 }
 
-/// Defaults shared by the CLI and the service.
-public enum FeedDefaults {
-    public static var timeZone: TimeZone { TimeZone(identifier: "Asia/Shanghai") ?? .gmt }
-}
-
-/// The answer for one ingested file (`envmon ingest --json`, `POST /v1/uploads`).
+/// The answer for one ingested file (`envmon ingest --json`).
 public struct IngestReport: Sendable, Codable, Equatable {
     public var id: Int64?
     public var file: String?
-    public var kind: String
+    public var kind: FeedKind
     public var sha256: String?
-    public var status: String
+    public var status: UploadStatus
     public var rowsTotal: Int
     public var rowsLoaded: Int
     public var rowsUnchanged: Int
@@ -87,18 +82,18 @@ public struct IngestReport: Sendable, Codable, Equatable {
         try c.encode(error, forKey: .error)
     }
 
-    /// A file that could not be opened: nothing was stored.
-    public static func unreadable(file: String, kind: FeedKind) -> IngestReport {
+    /// A file that could not be read: nothing was stored.
+    public static func unreadable(file: String, kind: FeedKind, reason: String) -> IngestReport {
         IngestReport(id: nil, file: file, kind: kind, sha256: nil,
-                     outcome: LoadOutcome(status: .failed, error: "cannot read \(file): no such file or no permission"))
+                     outcome: LoadOutcome(status: .failed, error: "cannot read \(file): \(reason)"))
     }
 
     init(id: Int64?, file: String?, kind: FeedKind, sha256: String?, outcome: LoadOutcome, duplicateOf: Int64? = nil) {
         self.id = id
         self.file = file
-        self.kind = kind.rawValue
+        self.kind = kind
         self.sha256 = sha256
-        self.status = duplicateOf == nil ? outcome.status.rawValue : "duplicate"
+        self.status = duplicateOf == nil ? outcome.status : .duplicate
         self.rowsTotal = outcome.rowsTotal
         self.rowsLoaded = outcome.rowsLoaded
         self.rowsUnchanged = outcome.rowsUnchanged
@@ -111,94 +106,158 @@ public struct IngestReport: Sendable, Codable, Equatable {
     }
 }
 
-/// Ingests files: one streaming pass computes SHA-256 and checks the encoding, the bytes are
-/// archived (or recognised as a duplicate before any parsing), then a second streaming pass
-/// parses, validates and loads them in one transaction.
+/// Ingests files for a command: the file goes through the one `Intake` (archived with a queued
+/// job), then this process claims that job and loads it, reading the file it has at hand. An
+/// interrupted command leaves a job whose lease expires; sending the same bytes again (or any
+/// `envmon serve` worker) takes it over, so an upload can always be finished.
 public struct IngestService: Sendable {
-    /// Bytes read at a time. Each read becomes a batch of rows that lives in several forms at
-    /// once (text, cells, records, COPY data); 256 KiB keeps that to a few MB (1 MiB reads
-    /// took peak RSS from 85 MB to 160 MB at 1 M rows) at no measurable cost in speed.
-    static let readSize = 1 << 18
-
     public let database: Database
+    /// The lease of a command's job (renewed every third of it while loading).
+    public var lease: Duration = .seconds(60)
 
     public init(database: Database) {
         self.database = database
     }
 
-    /// Fingerprint and encoding of a file, from one pass over its bytes.
-    struct Survey {
-        var sha256: String
-        var size: Int64
-        var detected: FeedEncoding
-        var isSpreadsheet: Bool
+    /// The worker name of this command in `envmon.ingest_job`.
+    static var workerName: String {
+        "cli:\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
     }
 
-    static func survey(_ file: URL) throws -> Survey {
-        let handle = try FileHandle(forReadingFrom: file)
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        var sniffer = EncodingSniffer()
-        var size: Int64 = 0
-        while let data = try handle.read(upToCount: readSize), !data.isEmpty {
-            hasher.update(data: data)
-            data.withUnsafeBytes { sniffer.consume($0) }
-            size += Int64(data.count)
-        }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        return Survey(sha256: digest, size: size, detected: sniffer.finish(), isSpreadsheet: sniffer.isSpreadsheet)
+    /// True when `worker` names an `envmon` command on this host whose process no longer runs.
+    static func isDeadLocalCommand(_ worker: String) -> Bool {
+        let prefix = "cli:\(ProcessInfo.processInfo.hostName):"
+        guard worker.hasPrefix(prefix), let pid = pid_t(worker.dropFirst(prefix.count)),
+              pid > 0, pid != ProcessInfo.processInfo.processIdentifier else { return false }
+        return kill(pid, 0) == -1 && errno == ESRCH
     }
 
     /// Archives and loads one file; `progress` hears (bytes parsed, file size) as it goes.
     public func ingest(
         file: URL, request: IngestRequest, progress: (@Sendable (Int64, Int64) -> Void)? = nil
     ) async throws -> IngestReport {
+        var request = request
         let name = request.fileName ?? file.lastPathComponent
-        let survey: Survey
+        request.fileName = name
+        let surveyed: SurveyedFile
         do {
-            survey = try Self.survey(file)
+            surveyed = try SurveyedFile.survey(file)
         } catch {
-            throw IngestFileError(file: name, reason: "cannot read: \(error.localizedDescription)")
+            throw IngestFileError(file: name, reason: "cannot read: \(FileErrors.describe(error))")
         }
-        let encoding = request.encoding == .auto ? survey.detected : request.encoding
-        let archive = UploadArchive(database: database)
-        let stored = try await archive.store(
-            .init(kind: request.kind, fileName: name, uploader: request.uploader, source: request.source,
-                  format: request.format, encoding: encoding.rawValue, sha256: survey.sha256, size: survey.size,
-                  options: request.storedOptions),
-            file: file)
-        var logger = database.logger
-        logger[metadataKey: "envmon.upload.id"] = "\(stored.id)"
-        switch stored {
+        let accepted = try await Intake(database: database).accept(surveyed, request: request)
+        let uploadID: Int64
+        switch accepted {
+        case .queued(let id):
+            uploadID = id
         case .duplicate(let id, let original):
-            logger.info("duplicate upload", metadata: ["envmon.upload.duplicate_of": "\(original)"])
-            return IngestReport(id: id, file: name, kind: request.kind, sha256: survey.sha256,
-                                outcome: LoadOutcome(status: .duplicate), duplicateOf: original)
-        case .original(let id):
-            var reader: FileHandle?
-            var done: Int64 = 0
-            defer { try? reader?.close() }
-            let outcome = try await load(uploadID: id, request: request, encoding: encoding,
-                                         isSpreadsheet: survey.isSpreadsheet, fileName: name,
-                                         direct: survey.size >= request.directLoadMinimumBytes) { fromStart in
-                if fromStart {
-                    try reader?.close()
-                    reader = try FileHandle(forReadingFrom: file)
-                    done = 0
-                }
-                guard let data = try reader?.read(upToCount: Self.readSize), !data.isEmpty else {
-                    try reader?.close()
-                    reader = nil
-                    return nil
-                }
-                done += Int64(data.count)
-                progress?(done, survey.size)
-                return data
+            // The same bytes again. Usually the original has its outcome; if it was interrupted
+            // (its job still waiting), this command finishes it.
+            guard let finished = try await finishInterrupted(original, surveyed, request, progress: progress) else {
+                return IngestReport(id: id, file: name, kind: request.kind, sha256: surveyed.sha256,
+                                    outcome: LoadOutcome(status: .duplicate), duplicateOf: original)
             }
-            logger.info("upload processed", metadata: [
-                "envmon.upload.status": "\(outcome.status.rawValue)", "envmon.upload.rows_loaded": "\(outcome.rowsLoaded)",
-            ])
-            return IngestReport(id: id, file: name, kind: request.kind, sha256: survey.sha256, outcome: outcome)
+            return finished
+        }
+        let outcome = try await loadOwnJob(uploadID, surveyed, request, progress: progress)
+        return IngestReport(id: uploadID, file: name, kind: request.kind, sha256: surveyed.sha256, outcome: outcome)
+    }
+
+    /// Loads the upload an earlier, interrupted command archived (same bytes): nil when it has
+    /// its outcome already (a true duplicate).
+    private func finishInterrupted(
+        _ original: Int64, _ file: SurveyedFile, _ request: IngestRequest, progress: (@Sendable (Int64, Int64) -> Void)?
+    ) async throws -> IngestReport? {
+        let queue = JobQueue(database: database, lease: lease)
+        while let upload = try await UploadQueries(database: database).upload(id: original), !upload.status.isFinal,
+              upload.status != .duplicate, let job = try await queue.job(uploadID: original), job.status != "done",
+              job.status != "failed" {
+            if !job.isClaimable, let holder = job.worker, Self.isDeadLocalCommand(holder) {
+                // A command on this machine that has exited (killed, crashed): no need to wait
+                // for its lease to run out.
+                try await queue.expireLease(uploadID: original, heldBy: holder)
+                continue
+            }
+            if job.isClaimable {
+                database.logger.notice("finishing an interrupted upload of the same bytes",
+                                       metadata: ["envmon.upload.id": "\(original)"])
+                let outcome = try await loadOwnJob(original, file, request, progress: progress)
+                return IngestReport(id: original, file: upload.fileName, kind: upload.kind, sha256: file.sha256,
+                                    outcome: outcome)
+            }
+            // Someone holds it (a worker of `serve`, another command): wait for its outcome.
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        return nil
+    }
+
+    /// Claims the job of `uploadID` and loads it from `file`, retrying transient failures as a
+    /// worker would.
+    private func loadOwnJob(
+        _ uploadID: Int64, _ file: SurveyedFile, _ request: IngestRequest, progress: (@Sendable (Int64, Int64) -> Void)?
+    ) async throws -> LoadOutcome {
+        let queue = JobQueue(database: database, lease: lease)
+        let runner = JobRunner(queue: queue, logger: database.logger)
+        var attempt = 0
+        while true {
+            attempt += 1
+            guard let job = try await queue.claim(uploadID: uploadID, worker: Self.workerName) else {
+                // Taken by a worker meanwhile: its outcome is the answer.
+                return try await waitForOutcome(uploadID)
+            }
+            let service = self
+            switch await runner.run(job, retryDelay: .zero, load: {
+                try await service.load(uploadID: uploadID, from: file, request: request, progress: progress)
+            }) {
+            case .finished(let outcome): return outcome
+            case .willRetry: try await Task.sleep(for: .milliseconds(200 * attempt))
+            case .gaveUp(let reason): return LoadOutcome(status: .failed, error: reason)
+            case .released: throw CancellationError()
+            }
+        }
+    }
+
+    private func waitForOutcome(_ uploadID: Int64) async throws -> LoadOutcome {
+        while true {
+            guard let upload = try await UploadQueries(database: database).upload(id: uploadID) else {
+                throw EnvMonError.notFound("no upload with id \(uploadID)")
+            }
+            if upload.status.isFinal {
+                var outcome = LoadOutcome(status: upload.status, rowsTotal: upload.rowsTotal ?? 0,
+                                          rowsRejected: upload.rowsRejected ?? 0, rowsSkipped: upload.rowsSkipped ?? 0,
+                                          error: upload.error)
+                outcome.rowsLoaded = upload.rowsLoaded ?? 0
+                outcome.rowsUnchanged = upload.rowsUnchanged ?? 0
+                outcome.rowsSuperseded = upload.rowsSuperseded ?? 0
+                return outcome
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    /// Parses and loads an archived upload from the file it was archived from.
+    func load(uploadID: Int64, from file: SurveyedFile, request: IngestRequest,
+              progress: (@Sendable (Int64, Int64) -> Void)?) async throws -> LoadOutcome {
+        let encoding = request.encoding == .auto ? file.detectedEncoding : request.encoding
+        var reader: FileHandle?
+        var done: Int64 = 0
+        defer { try? reader?.close() }
+        return try await load(uploadID: uploadID, request: request, encoding: encoding,
+                              fileName: request.fileName ?? file.url.lastPathComponent,
+                              direct: file.size >= request.directLoadMinimumBytes) { fromStart in
+            if fromStart {
+                try reader?.close()
+                reader = try FileHandle(forReadingFrom: file.url)
+                done = 0
+            }
+            guard let data = try reader?.read(upToCount: SurveyedFile.readSize), !data.isEmpty else {
+                try reader?.close()
+                reader = nil
+                return nil
+            }
+            done += Int64(data.count)
+            progress?(done, file.size)
+            return data
         }
     }
 
@@ -207,20 +266,17 @@ public struct IngestService: Sendable {
     /// be asked for the bytes twice: a direct emissions load that meets a stored key starts over
     /// through the staging table, possibly after reading only part of the upload.
     func load(
-        uploadID: Int64, request: IngestRequest, encoding: FeedEncoding, isSpreadsheet: Bool, fileName: String,
+        uploadID: Int64, request: IngestRequest, encoding: FeedEncoding, fileName: String,
         direct: Bool = true, nextChunk: (_ fromStart: Bool) async throws -> Data?
     ) async throws -> LoadOutcome {
+        let zone: TimeZone
+        if let given = request.timeZone { zone = given } else { zone = try await FeedZone.read(database) }
         let loader = FactLoader(database: database)
         return try await loader.load(uploadID: uploadID, kind: request.kind, maxRejectedShare: request.maxRejectedShare,
                                      direct: direct) { sink in
-            if isSpreadsheet {
-                throw FeedError("\(fileName) is an Excel workbook (.xlsx/.xls), not CSV or JSON; in Excel choose File → Save As → \"CSV UTF-8 (Comma delimited)\" and upload the .csv")
-            }
-            var options = IngestOptions(kind: request.kind, timeZone: request.timeZone, year: request.year,
+            let options = IngestOptions(kind: request.kind, timeZone: zone, year: request.year,
                                         now: request.now ?? Date(), delimiter: request.delimiter)
-            options.delimiter = request.delimiter
             let format = request.format
-            let settings = options
             // Reading and writing stay in this task (the sink and the file are not Sendable); a
             // child task parses. At most `ahead` reads are with the parser at a time, so memory
             // stays bounded by a few reads while parsing and the COPY run side by side.
@@ -228,7 +284,7 @@ public struct IngestService: Sendable {
             let (parsed, parsedInput) = AsyncStream.makeStream(of: Parsed.self)
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    var ingestor = FeedIngestor(options: settings, encoding: encoding, format: format)
+                    var ingestor = FeedIngestor(options: options, encoding: encoding, format: format)
                     do {
                         for await data in chunks {
                             let output = try data.withUnsafeBytes { try ingestor.consume($0) }
@@ -299,4 +355,23 @@ public struct IngestFileError: Error, Sendable, CustomStringConvertible {
     public let file: String
     public let reason: String
     public var description: String { "\(file): \(reason)" }
+}
+
+/// File errors in words, not Foundation's error domains.
+enum FileErrors {
+    static func describe(_ error: any Error) -> String {
+        let error = error as NSError
+        if error.domain == NSCocoaErrorDomain {
+            switch error.code {
+            case NSFileReadNoSuchFileError, NSFileNoSuchFileError: return "no such file"
+            case NSFileReadNoPermissionError: return "permission denied"
+            default: break
+            }
+        }
+        if let posix = error.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code))).lowercased()
+        }
+        if error.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(error.code))).lowercased() }
+        return error.localizedDescription
+    }
 }

@@ -30,6 +30,9 @@ public struct OutboxNotifier: Sendable {
     public func deliverDue(now: Date = Date(), ignoreGroupWait: Bool) async throws -> Round {
         let outbox = OutboxStore(database: database)
         var round = Round()
+        // Times in notifications are shown in the feed time zone, the one the views cut days in.
+        var context = self.context
+        context.timeZone = try await FeedZone.read(database)
         while true {
             let batch = try await outbox.claimDue(now: now, ignoreGroupWait: ignoreGroupWait)
             if batch.isEmpty { break }

@@ -1,6 +1,4 @@
-public import EnvMonAlerting
-import EnvMonDomain
-public import EnvMonStore
+public import EnvMonDomain
 import Foundation
 
 /// Plan progress as a table a person can read: metric in Chinese and English, value as %,
@@ -11,31 +9,31 @@ public enum PlanReport {
         for row in rows {
             let name = AlertMetricName.named(row.metric)
             let label = name.map { "\($0.chinese) \(row.metric)" } ?? row.metric
-            let value = row.value.flatMap(Double.init)
-            let target = Double(row.target)
+            let value = row.value?.double
+            let target: Double? = row.target.double
             func show(_ number: Double?) -> String {
                 guard let number else { return "—" }
                 return name?.format(number) ?? AlertMetricName.decimal(number, places: 3)
             }
+            // The view's gap: value − target, negative when short of a `>=` target.
             var gap = "—"
-            if let value, let target, name?.unit == .ratio {
-                gap = AlertMetricName.decimal((value - target) * 100, places: 1) + " pp"
-            } else if let value, let target {
-                gap = AlertMetricName.decimal(value - target, places: 2)
+            if let difference = row.gap?.double {
+                gap = name?.unit == .ratio
+                    ? AlertMetricName.decimal(difference * 100, places: 1) + " pp"
+                    : AlertMetricName.decimal(difference, places: 2)
             }
-            lines.append([label, row.scope, row.period ?? "—", show(value), "\(row.comparator) \(show(target))", gap,
+            lines.append([label, row.scope, row.period ?? "—", show(value), "\(row.comparator.rawValue) \(show(target))", gap,
                           statusText(row.status)])
         }
         return table(lines)
     }
 
-    static func statusText(_ status: String) -> String {
+    static func statusText(_ status: PlanStatus) -> String {
         switch status {
-        case "met": return "达标 met"
-        case "at_risk": return "有风险 at risk"
-        case "missed": return "未达标 MISSED"
-        case "no_data": return "无数据 no data"
-        default: return status
+        case .met: "达标 met"
+        case .atRisk: "有风险 at risk"
+        case .missed: "未达标 MISSED"
+        case .noData: "无数据 no data"
         }
     }
 
@@ -58,14 +56,6 @@ public enum PlanReport {
                 || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v) || (0xFF00...0xFF60).contains(v)
                 || (0xFFE0...0xFFE6).contains(v)
             return width + (wide ? 2 : 1)
-        }
-    }
-
-    /// The targets of a parsed targets file, as the store keeps them.
-    public static func storedTargets(_ file: TargetFile) -> [StoredTarget] {
-        file.targets.map {
-            StoredTarget(metric: $0.metric, scope: $0.scope, comparator: $0.comparator, value: $0.value,
-                         granularity: $0.granularity, due: $0.due, description: $0.description)
         }
     }
 }

@@ -4,19 +4,13 @@ public import EnvMonStore
 import Foundation
 import NIOCore
 
-/// An archived upload is gone (deleted between queueing and loading).
-struct ArchivedUploadMissing: Error, CustomStringConvertible {
-    let id: Int64
-    var description: String { "upload \(id) is no longer in the archive" }
-}
-
 extension IngestRequest {
     /// The request an upload was stored with, rebuilt from its `options` (see `storedOptions`).
     init(archived upload: ArchivedUpload, uploader: String) {
         self.init(kind: upload.kind, uploader: uploader, fileName: upload.fileName)
         format = upload.format
         encoding = upload.options["encoding"].flatMap(FeedEncoding.init(rawValue:)) ?? .auto
-        if let zone = upload.options["time_zone"].flatMap(TimeZone.init(identifier:)) { timeZone = zone }
+        timeZone = upload.options["time_zone"].flatMap(TimeZone.init(identifier:))
         if let share = upload.options["max_rejected_share"].flatMap(Double.init), (0...1).contains(share) {
             maxRejectedShare = share
         }
@@ -31,21 +25,17 @@ extension IngestService {
     /// outcome (an earlier attempt committed, then its worker died) is not loaded again.
     public func loadQueued(uploadID: Int64) async throws -> LoadOutcome {
         let archive = UploadArchive(database: database)
-        guard let upload = try await archive.archived(id: uploadID) else { throw ArchivedUploadMissing(id: uploadID) }
-        if upload.status == "loaded" || upload.status == "failed" {
-            return LoadOutcome(status: upload.status == "loaded" ? .loaded : .failed)
+        guard let upload = try await archive.archived(id: uploadID) else {
+            throw EnvMonError.notFound("upload \(uploadID) is no longer in the archive")
+        }
+        if upload.status == .loaded || upload.status == .failed {
+            return LoadOutcome(status: upload.status)
         }
         let request = IngestRequest(archived: upload, uploader: "")
         // The stored encoding is what the receiver detected over the whole body; a declared
         // encoding wins.
         var encoding = request.encoding
         if encoding == .auto { encoding = upload.encoding.flatMap(FeedEncoding.init(rawValue:)) ?? .auto }
-        var isSpreadsheet = false
-        if let first = try await archive.chunk(uploadID: uploadID, seq: 0) {
-            var sniffer = EncodingSniffer()
-            sniffer.consume(first.readableBytesView.prefix(16))
-            isSpreadsheet = sniffer.isSpreadsheet
-        }
         if encoding == .auto {
             // Not recorded (an older row): one pass over the chunks decides, as for a file.
             var sniffer = EncodingSniffer()
@@ -58,7 +48,7 @@ extension IngestService {
         }
         var seq: Int32 = 0
         return try await load(
-            uploadID: uploadID, request: request, encoding: encoding, isSpreadsheet: isSpreadsheet,
+            uploadID: uploadID, request: request, encoding: encoding,
             fileName: upload.fileName ?? "upload \(uploadID)", direct: upload.size >= request.directLoadMinimumBytes
         ) { fromStart in
             if fromStart { seq = 0 }

@@ -1,4 +1,5 @@
 public import EmbeddedPostgres
+import EnvMonAlerting
 public import EnvMonStore
 public import Foundation
 public import Logging
@@ -12,6 +13,9 @@ public struct RuntimeConfiguration: Sendable {
     /// `$ENVMON_HOME`, default `./.envmon`.
     public var home: URL
 
+    /// A server address given directly (tests), instead of settings to resolve.
+    public var address: ServerAddress?
+
     public init(databaseURL: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.databaseURL = databaseURL
         self.environment = environment
@@ -19,8 +23,15 @@ public struct RuntimeConfiguration: Sendable {
         self.home = URL(fileURLWithPath: home).standardizedFileURL
     }
 
+    /// The database at `address`, migrated beforehand (tests, tools).
+    public init(address: ServerAddress, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.init(databaseURL: nil, environment: environment)
+        self.address = address
+    }
+
     public func settings() throws -> DatabaseSettings {
-        try DatabaseSettings.resolve(flag: databaseURL, environment: environment)
+        if let address { return .server(address) }
+        return try DatabaseSettings.resolve(flag: databaseURL, environment: environment)
     }
 
     public func embeddedCluster(logger: Logger) throws -> EmbeddedPostgres {
@@ -46,16 +57,9 @@ public struct RuntimeConfiguration: Sendable {
         _ body: @Sendable (Database) async throws -> Result
     ) async throws -> Result {
         let (address, embedded) = try resolveAddress(logger: logger)
+        let targets = try requireSchema ? alertConfiguration().targets : TargetFile(fileName: "", targets: [])
         return try await Database.withDatabase(address, logger: logger, maximumConnections: maximumConnections) { db in
-            if requireSchema {
-                let migrator = Migrator(database: db)
-                if embedded {
-                    try await migrator.migrate()
-                    try await Self.seedDefaults(db, environment: environment)
-                } else if try await !migrator.isCurrent() {
-                    throw SchemaNotCurrent(location: address.displayLocation)
-                }
-            }
+            if requireSchema { try await Schema.prepare(db, embedded: embedded, targets: targets) }
             return try await body(db)
         }
     }
@@ -66,14 +70,6 @@ extension RuntimeConfiguration {
     public func alertConfiguration(directory: String? = nil) throws -> AlertConfiguration {
         let path = directory ?? environment["ENVMON_ALERTS_DIR"].flatMap { $0.isEmpty ? nil : $0 }
         return try AlertConfiguration.load(directory: path.map { URL(fileURLWithPath: $0) }, environment: environment)
-    }
-
-    /// A new database gets the plan's default targets (alerts/targets.yaml).
-    public static func seedDefaults(_ db: Database, environment: [String: String]) async throws {
-        let configuration = try AlertConfiguration.load(
-            directory: environment["ENVMON_ALERTS_DIR"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) },
-            environment: environment)
-        try await PlanStore(database: db).seedTargetsIfEmpty(PlanReport.storedTargets(configuration.targets))
     }
 }
 

@@ -1,4 +1,4 @@
-public import EnvMonStore
+public import EnvMonDomain
 public import Hummingbird
 
 /// Per-request state of the envmon API: the authenticated token, when there is one.

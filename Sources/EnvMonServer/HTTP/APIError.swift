@@ -11,6 +11,8 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     public let error: String
     /// A sentence for a person.
     public let detail: String
+    /// Finds the server's log line of a failure the client cannot fix (the request id).
+    public var reference: String?
     var headers: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, error: String, detail: String) {
@@ -23,7 +25,9 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var body = ByteBuffer()
-        body.writeBytes(JSONBody.encodeObject(["error": error, "detail": detail]))
+        var object = ["error": error, "detail": detail]
+        if let reference { object["reference"] = reference }
+        body.writeBytes(JSONBody.encodeObject(object))
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: headers, body: .init(byteBuffer: body))
@@ -48,8 +52,10 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
                  detail: "the upload is larger than the limit of \(limit) bytes (\(limit >> 20) MiB); split the file or raise --max-upload-bytes")
     }
 
-    static func unavailable(_ error: String, _ detail: String) -> APIError {
-        APIError(.serviceUnavailable, error: error, detail: detail)
+    static func unavailable(_ error: String, _ detail: String, reference: String? = nil) -> APIError {
+        var failure = APIError(.serviceUnavailable, error: error, detail: detail)
+        failure.reference = reference
+        return failure
     }
 
     /// `unknown X 'value'; allowed: a, b, c` as a 422.

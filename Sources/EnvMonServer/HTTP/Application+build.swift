@@ -1,9 +1,13 @@
-public import EnvMonStore
+public import EnvMonNotify
+import EnvMonStore
 public import Foundation
 import HTTPTypes
 public import Hummingbird
 import HummingbirdCore
 public import Logging
+import ServiceLifecycle
+import UnixSignals
+import EnvMonDomain
 
 /// How `envmon serve` runs: address, workers, inbox, limits. Flags and environment variables
 /// map onto it (docs/operations.md).
@@ -28,33 +32,108 @@ public struct ServerConfiguration: Sendable {
     public var readinessTimeout: Duration = .seconds(3)
     /// How long graceful shutdown may take before the rest is cancelled.
     public var shutdownGracePeriod: Duration = .seconds(30)
+    /// Whether this process evaluates alerts and delivers notifications (several processes may;
+    /// evaluation is serialised by an advisory lock and the outbox by row locks).
+    public var alertLoops = true
+    /// The evaluator's fallback interval (it also runs whenever an upload finishes).
+    public var evaluationInterval: Duration = .seconds(60)
+    /// How often the notifier looks at the outbox.
+    public var notifyInterval: Duration = .seconds(5)
 
     public init() {}
 
     /// Connections the pool needs: each worker holds two while loading (the load transaction
-    /// and the chunk reads), and requests need some of their own.
-    public var poolSize: Int { max(8, 2 * workers + 6) }
+    /// and the chunk reads), the evaluator one to listen and one to evaluate, and requests need
+    /// some of their own.
+    public var poolSize: Int { max(10, 2 * workers + 8) }
 }
 
-/// Builds the HTTP application: routes, token auth, JSON errors. The caller runs it, usually
-/// with the database pool, the ingest workers and the inbox in one ServiceGroup
-/// (`EnvMonServer.makeServices`); tests run it with HummingbirdTesting.
+/// Everything one envmon process needs to serve: where the database is, how to serve, the
+/// alert files in force and how notifications are delivered.
+public struct AppConfiguration: Sendable {
+    public var runtime: RuntimeConfiguration
+    public var server: ServerConfiguration
+    public var alerts: AlertConfiguration
+    public var delivery: DeliveryContext
+    public var metrics: ServiceMetrics
+
+    public init(runtime: RuntimeConfiguration, server: ServerConfiguration, alerts: AlertConfiguration,
+                delivery: DeliveryContext, metrics: ServiceMetrics = ServiceMetrics()) {
+        self.runtime = runtime
+        self.server = server
+        self.alerts = alerts
+        self.delivery = delivery
+        self.metrics = metrics
+    }
+}
+
+/// The application `envmon serve` runs.
+public typealias EnvMonApplication = Application<RouterResponder<APIContext>>
+
+/// The composition root: the configured Hummingbird application with every long-running
+/// service of one envmon process, in dependency order (shutdown runs in reverse): the database
+/// pool, the ingest workers, the inbox watcher, the alert evaluator and the notifier, then the
+/// HTTP server. The schema is migrated (embedded cluster) or checked (a configured server) in
+/// `beforeServerStarts`; the services wait for it at a gate. `envmon serve`, `envmon demo` and
+/// the tests all build the application here.
 ///
 /// ```swift
-/// let app = buildApplication(config: config, database: db, metrics: ServiceMetrics(), logger: logger)
-/// try await app.test(.router) { client in … }
+/// let app = try buildApplication(configuration, logger: logger)
+/// try await app.runService()                       // envmon serve
+/// try await app.test(.router) { client in … }      // tests
 /// ```
-public func buildApplication(
-    config: ServerConfiguration, database: Database, metrics: ServiceMetrics, logger: Logger
-) -> Application<RouterResponder<APIContext>> {
-    Application(
-        router: buildRouter(config: config, database: database, metrics: metrics),
-        configuration: .init(address: .hostname(config.host, port: config.port), serverName: "envmon"),
+public func buildApplication(_ configuration: AppConfiguration, logger: Logger) throws -> EnvMonApplication {
+    let server = configuration.server
+    let (address, embedded) = try configuration.runtime.resolveAddress(logger: logger)
+    let database = try Database.unstarted(address, logger: logger, maximumConnections: server.poolSize)
+    let gate = StartupGate()
+    let metrics = configuration.metrics
+    var app = Application(
+        router: buildRouter(config: server, database: database, metrics: metrics),
+        configuration: .init(address: .hostname(server.host, port: server.port), serverName: "envmon"),
+        services: [database.client],
         logger: logger)
+    let targets = configuration.alerts.targets
+    app.beforeServerStarts {
+        do {
+            try await Schema.prepare(database, embedded: embedded, targets: targets)
+            gate.open()
+        } catch {
+            gate.fail(error)
+            throw error
+        }
+    }
+    if server.workers > 0 {
+        app.addServices(IngestWorkers(
+            queue: JobQueue(database: database, lease: server.jobLease), count: server.workers,
+            pollInterval: server.pollInterval, metrics: metrics, logger: logger, gate: gate))
+    }
+    if let inbox = server.inbox {
+        app.addServices(InboxWatcher(directory: inbox, interval: server.inboxInterval, database: database,
+                                     metrics: metrics, logger: logger, gate: gate))
+    }
+    if server.alertLoops {
+        app.addServices(
+            EvaluatorLoop(database: database, configuration: configuration.alerts, logger: logger,
+                          interval: server.evaluationInterval, gate: gate),
+            NotifierLoop(notifier: OutboxNotifier(database: database, context: configuration.delivery), logger: logger,
+                         interval: server.notifyInterval, gate: gate))
+    }
+    return app
+}
+
+/// Runs `app` until SIGTERM or SIGINT, then shuts it down gracefully: the server stops taking
+/// requests, workers finish or give back their job, loops stop. Graceful shutdown is bounded by
+/// `gracePeriod`; what is still running then is cancelled.
+public func serve(_ app: EnvMonApplication, gracePeriod: Duration, logger: Logger) async throws {
+    var configuration = ServiceGroupConfiguration(
+        services: [app], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+    configuration.maximumGracefulShutdownDuration = gracePeriod
+    try await ServiceGroup(configuration: configuration).run()
 }
 
 /// The router alone: every route of docs/openapi.yaml.
-public func buildRouter(config: ServerConfiguration, database: Database, metrics: ServiceMetrics) -> Router<APIContext> {
+func buildRouter(config: ServerConfiguration, database: Database, metrics: ServiceMetrics) -> Router<APIContext> {
     let router = Router(context: APIContext.self)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: ErrorMiddleware())

@@ -1,10 +1,10 @@
+import EnvMonDomain
 import EnvMonStore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import NIOCore
-import PostgresNIO
 
 /// The bureau's figures and alerts: `GET /v1/metrics`, `GET /v1/plan`, `GET /v1/alerts`,
 /// `POST /v1/alerts/{id}/ack`.
@@ -34,16 +34,19 @@ struct BureauController {
         JSONBody.wrap("plan", json: try await ServiceQueries(database: database).planProgress())
     }
 
-    static let alertStates = ["pending", "firing", "resolved"]
+    static let alertStates: [AlertPhase] = [.pending, .firing, .resolved]
 
     @Sendable func alerts(request: Request, context: APIContext) async throws -> Response {
         let query = request.uri.queryParameters
-        let state = query["state"].map(String.init)
-        if let state, !Self.alertStates.contains(state) {
-            throw APIError.notAllowed("state", state, allowed: Self.alertStates)
+        var state: AlertPhase?
+        if let raw = query["state"] {
+            guard let phase = AlertPhase(rawValue: String(raw)), Self.alertStates.contains(phase) else {
+                throw APIError.notAllowed("state", raw, allowed: Self.alertStates.map(\.rawValue))
+            }
+            state = phase
         }
         let (limit, _) = try Paging.read(query, defaultLimit: 200, maximum: 1_000)
-        let alerts = try await AlertStore(database: database).list(state: state ?? "all", limit: limit)
+        let alerts = try await AlertStore(database: database).list(state: state, limit: limit)
         return try JSONBody.response(["alerts": alerts])
     }
 
@@ -68,16 +71,13 @@ struct BureauController {
             }
         }
         do {
-            do {
-                let alert = try await AlertStore(database: database).acknowledge(alertID: id, by: token.name, note: note, at: Date())
-                return try JSONBody.response(alert)
-            } catch let error as PostgresTransactionError {
-                throw ErrorMiddleware<APIContext>.underlying(error)
+            let alert = try await AlertStore(database: database).acknowledge(alertID: id, by: token.name, note: note, at: Date())
+            return try JSONBody.response(alert)
+        } catch {
+            if let error = Database.unwrap(error) as? EnvMonError, error.kind == .conflict {
+                throw APIError(.conflict, error: "alert_resolved", detail: error.message)
             }
-        } catch is AlertNotFound {
-            throw APIError.notFound("no alert with id \(id)")
-        } catch let error as AlertStateConflict {
-            throw APIError(.conflict, error: "alert_resolved", detail: error.description)
+            throw error
         }
     }
 }

@@ -1,14 +1,15 @@
-import Foundation
+import EnvMonDomain
 import EnvMonStore
+import Foundation
 import HTTPTypes
 public import Hummingbird
 import HummingbirdCore
 import Logging
-import PostgresNIO
 
-/// Turns every error into the API's JSON `{error, detail}`: Hummingbird's own HTTP errors keep
-/// their status, a database that does not answer is a 503, and anything unexpected is a 500
-/// whose details go to the log only.
+/// Turns every error into the API's JSON `{error, detail}`: envmon's own errors and
+/// Hummingbird's HTTP errors keep their meaning, a database that does not answer is a 503, and
+/// anything unexpected is a 500. Server-side details (SQL text, stack traces) go to the log
+/// only; the client gets a `reference` (the request id) that finds the log line.
 public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
@@ -16,30 +17,46 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             do {
                 return try await next(request, context)
-            } catch let error as PostgresTransactionError {
-                // What went wrong inside a transaction, not the wrapper.
-                throw Self.underlying(error)
+            } catch {
+                // What went wrong inside a transaction, not its wrapper.
+                throw Database.unwrap(error)
             }
         } catch let error as APIError {
             throw error
+        } catch let error as EnvMonError {
+            switch error.kind {
+            case .notFound: throw APIError.notFound(error.message)
+            case .conflict: throw APIError(.conflict, error: "conflict", detail: error.message)
+            case .invalid: throw APIError.unprocessable("invalid", error.message)
+            }
         } catch let error as HTTPError {
             let code = error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
             throw APIError(error.status, error: code, detail: error.body ?? error.status.reasonPhrase)
-        } catch let error as AnalyticsUnavailable {
-            throw APIError.unavailable("analytics_unavailable", error.description)
-        } catch let error as PSQLError {
-            context.logger.warning("database error", metadata: ["envmon.error": "\(Database.describe(error))"])
-            throw APIError.unavailable("database_unavailable", "the database did not answer; try again shortly")
         } catch let error as any HTTPResponseError {
             throw APIError(error.status, error: "http_\(error.status.code)", detail: error.status.reasonPhrase)
         } catch {
-            context.logger.error("request failed", metadata: ["envmon.error": "\(Database.describe(error))"])
-            throw APIError(.internalServerError, error: "internal", detail: "internal error; the server log has the details")
+            let reference = Self.reference(context)
+            switch DatabaseFailure.of(error) {
+            case .missingRelation?:
+                context.logger.warning("analytics view missing", metadata: ["envmon.error": "\(Database.describe(error))"])
+                throw APIError.unavailable("analytics_unavailable",
+                                           "the analytics views are not there yet; run `envmon migrate`", reference: reference)
+            case .unavailable?, .transient?:
+                context.logger.warning("database error", metadata: ["envmon.error": "\(Database.describe(error))"])
+                throw APIError.unavailable("database_unavailable", "the database did not answer; try again shortly",
+                                           reference: reference)
+            case .permanent?, nil:
+                context.logger.error("request failed", metadata: ["envmon.error": "\(Database.describe(error))"])
+                var failure = APIError(.internalServerError, error: "internal",
+                                       detail: "internal error; the server log has the details")
+                failure.reference = reference
+                throw failure
+            }
         }
     }
 
-    /// The error a transaction's body, BEGIN or COMMIT threw.
-    static func underlying(_ error: PostgresTransactionError) -> any Error {
-        error.closureError ?? error.beginError ?? error.commitError ?? error
+    /// The id Hummingbird gave the request (in every log line of it).
+    static func reference(_ context: Context) -> String? {
+        context.logger[metadataKey: "hb.request.id"].map { "\($0)" }
     }
 }

@@ -1,5 +1,6 @@
 import Logging
-public import EnvMonStore
+public import EnvMonDomain
+import EnvMonStore
 import Foundation
 import HTTPTypes
 public import Hummingbird
@@ -12,7 +13,7 @@ public struct TokenAuthMiddleware: RouterMiddleware {
     public let scope: TokenScope
     let tokens: TokenStore
 
-    public init(scope: TokenScope, tokens: TokenStore) {
+    init(scope: TokenScope, tokens: TokenStore) {
         self.scope = scope
         self.tokens = tokens
     }

@@ -44,7 +44,7 @@ struct UploadController {
     @Sendable func upload(request: Request, context: APIContext) async throws -> Response {
         let token = try context.requireToken()
         var ingest = try Self.ingestRequest(request.uri.queryParameters, uploader: token.name)
-        ingest.source = "http"
+        ingest.source = .http
         let header = request.headers[.contentType] ?? ""
         let (mediaType, parameters) = UploadMediaType.parse(header)
         guard mediaType == UploadMediaType.multipart || UploadMediaType.formats[mediaType] != nil else {
@@ -65,17 +65,14 @@ struct UploadController {
             ingest.format = implied
         }
         ingest.fileName = file.fileName ?? request.uri.queryParameters["file_name"].map(String.init)
-        let encoding = ingest.encoding == .auto ? file.detectedEncoding : ingest.encoding
-        let stored = try await UploadArchive(database: database).store(
-            .init(kind: ingest.kind, fileName: ingest.fileName, uploader: ingest.uploader, source: "http",
-                  format: ingest.format, encoding: encoding.rawValue, sha256: file.sha256, size: file.size,
-                  options: ingest.storedOptions),
-            file: file.url, queue: true)
+        let surveyed = SurveyedFile(url: file.url, sha256: file.sha256, size: file.size,
+                                    detectedEncoding: file.detectedEncoding)
+        let stored = try await Intake(database: database).accept(surveyed, request: ingest)
         var logger = context.logger
-        logger[metadataKey: "envmon.upload.id"] = "\(stored.id)"
+        logger[metadataKey: "envmon.upload.id"] = "\(stored.uploadID)"
         let accepted: Accepted
         switch stored {
-        case .original(let id):
+        case .queued(let id):
             accepted = Accepted(id: id, status: "queued", sha256: file.sha256, duplicateOf: nil)
         case .duplicate(let id, let original):
             accepted = Accepted(id: id, status: "duplicate", sha256: file.sha256, duplicateOf: original)

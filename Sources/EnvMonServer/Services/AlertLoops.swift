@@ -1,67 +1,103 @@
-public import EnvMonNotify
-public import EnvMonStore
+import EnvMonNotify
+import EnvMonStore
 import Foundation
-public import Logging
+import Logging
 public import ServiceLifecycle
 
-/// The long-running alert work of `envmon serve`: an evaluator that runs right after each
-/// successful load (it watches for newly finished uploads) and at least every `interval`, and a
-/// notifier that delivers the outbox, honouring group waits.
-public enum AlertLoops {
-    public static func services(
-        database: Database, configuration: AlertConfiguration, delivery: DeliveryContext, logger: Logger,
-        evaluationInterval: Duration = .seconds(60), pollInterval: Duration = .seconds(2),
-        notifyInterval: Duration = .seconds(5)
-    ) -> [any Service] {
-        [
-            EvaluatorLoop(database: database, configuration: configuration, logger: logger,
-                          interval: evaluationInterval, pollInterval: pollInterval),
-            NotifierLoop(notifier: OutboxNotifier(database: database, context: delivery), logger: logger,
-                         interval: notifyInterval),
-        ]
-    }
-}
-
-/// Evaluates the alert rules after each load and periodically.
-struct EvaluatorLoop: Service {
+/// Evaluates the alert rules as soon as an upload finishes — PostgreSQL announces it on
+/// `envmon_upload_finished` (LISTEN/NOTIFY, from every process on the database) — and at least
+/// every `interval`, the fallback should the listening connection be down. Notifications that
+/// arrive during an evaluation are folded into the next one. On graceful shutdown the current
+/// evaluation finishes (it is one transaction either way) and the loop stops.
+public struct EvaluatorLoop: Service {
     let database: Database
     let configuration: AlertConfiguration
     let logger: Logger
     let interval: Duration
-    let pollInterval: Duration
+    let gate: StartupGate?
 
-    func run() async throws {
-        var lastSeenUpload: Int64 = -1
-        var lastEvaluation = ContinuousClock.now - interval
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                let newest = try await UploadQueries(database: database).newestFinishedUpload() ?? 0
-                if newest != lastSeenUpload || ContinuousClock.now - lastEvaluation >= interval {
-                    let summary = try await AlertEvaluator(database: database, configuration: configuration).evaluate(at: Date())
-                    lastSeenUpload = newest
-                    lastEvaluation = .now
-                    if !summary.changes.isEmpty {
-                        logger.info("alerts evaluated", metadata: [
-                            "envmon.alerts.changes": "\(summary.changes.count)", "envmon.alerts.firing": "\(summary.firing)",
-                            "envmon.alerts.queued": "\(summary.notificationsQueued)",
-                        ])
-                    }
+    init(database: Database, configuration: AlertConfiguration, logger: Logger, interval: Duration, gate: StartupGate?) {
+        self.database = database
+        self.configuration = configuration
+        self.logger = logger
+        self.interval = interval
+        self.gate = gate
+    }
+
+    public func run() async throws {
+        if let gate { try await cancelWhenGracefulShutdown { try await gate.wait() } }
+        let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let database = self.database
+        let logger = self.logger
+        let interval = self.interval
+        await withDiscardingTaskGroup { group in
+            group.addTask { await Self.listen(database, logger: logger) { wake.yield() } }
+            group.addTask {
+                while !Task.isCancelled {
+                    wake.yield()
+                    try? await Task.sleep(for: interval)
                 }
-            } catch {
-                logger.warning("alert evaluation failed", metadata: ["envmon.error": "\(Database.describe(error))"])
             }
-            _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
+            await withGracefulShutdownHandler {
+                for await _ in wakeups {
+                    if Task.isShuttingDownGracefully { break }
+                    await evaluateOnce()
+                }
+            } onGracefulShutdown: {
+                wake.yield()
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func evaluateOnce() async {
+        do {
+            let summary = try await AlertEvaluator(database: database, configuration: configuration).evaluate(at: Date())
+            if !summary.changes.isEmpty {
+                logger.info("alerts evaluated", metadata: [
+                    "envmon.alerts.changes": "\(summary.changes.count)", "envmon.alerts.firing": "\(summary.firing)",
+                    "envmon.alerts.queued": "\(summary.notificationsQueued)",
+                ])
+            }
+        } catch {
+            logger.warning("alert evaluation failed", metadata: ["envmon.error": "\(Database.describe(error))"])
+        }
+    }
+
+    /// Listens for finished uploads until cancelled, listening again (after a pause that grows
+    /// to 30 s) whenever the connection is lost.
+    static func listen(_ database: Database, logger: Logger, _ onFinished: @escaping @Sendable () -> Void) async {
+        var pause: Duration = .seconds(1)
+        while !Task.isCancelled {
+            do {
+                try await database.listenForFinishedUploads { _ in onFinished() }
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("not listening for finished uploads", metadata: ["envmon.error": "\(Database.describe(error))"])
+            }
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, .seconds(30))
         }
     }
 }
 
-/// Delivers due notifications.
-struct NotifierLoop: Service {
+/// Delivers due notifications every `interval`. A round in progress is finished on graceful
+/// shutdown (cutting a delivery short could send an email twice).
+public struct NotifierLoop: Service {
     let notifier: OutboxNotifier
     let logger: Logger
     let interval: Duration
+    let gate: StartupGate?
 
-    func run() async throws {
+    init(notifier: OutboxNotifier, logger: Logger, interval: Duration, gate: StartupGate?) {
+        self.notifier = notifier
+        self.logger = logger
+        self.interval = interval
+        self.gate = gate
+    }
+
+    public func run() async throws {
+        if let gate { try await cancelWhenGracefulShutdown { try await gate.wait() } }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let round = try await notifier.deliverDue(ignoreGroupWait: false)

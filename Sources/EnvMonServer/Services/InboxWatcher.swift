@@ -1,8 +1,8 @@
 import EnvMonDomain
 import EnvMonIngest
-public import EnvMonStore
+import EnvMonStore
 public import Foundation
-public import Logging
+import Logging
 public import ServiceLifecycle
 
 /// Ingests files dropped into `DIR/<kind>/`.
@@ -19,13 +19,16 @@ public struct InboxWatcher: Service {
     let database: Database
     let metrics: ServiceMetrics
     let logger: Logger
+    let gate: StartupGate?
 
-    public init(directory: URL, interval: Duration = .seconds(1), database: Database, metrics: ServiceMetrics, logger: Logger) {
+    init(directory: URL, interval: Duration = .seconds(1), database: Database, metrics: ServiceMetrics, logger: Logger,
+         gate: StartupGate? = nil) {
         self.directory = directory
         self.interval = interval
         self.database = database
         self.metrics = metrics
         self.logger = logger
+        self.gate = gate
     }
 
     /// Whether a file name is one the inbox takes.
@@ -34,6 +37,7 @@ public struct InboxWatcher: Service {
     }
 
     public func run() async throws {
+        if let gate { try await cancelWhenGracefulShutdown { try await gate.wait() } }
         let fm = FileManager.default
         for kind in FeedKind.allCases {
             for sub in ["", "done", "failed"] {
@@ -86,17 +90,13 @@ public struct InboxWatcher: Service {
         var logger = self.logger
         logger[metadataKey: "envmon.inbox.file"] = "\(url.path)"
         do {
-            let survey = try IngestService.survey(url)
+            let survey = try SurveyedFile.survey(url)
             var request = IngestRequest(kind: kind, uploader: "inbox", fileName: name)
-            request.source = "inbox"
-            let encoding = survey.detected
-            let stored = try await UploadArchive(database: database).store(
-                .init(kind: kind, fileName: name, uploader: "inbox", source: "inbox", format: request.format,
-                      encoding: encoding.rawValue, sha256: survey.sha256, size: survey.size, options: request.storedOptions),
-                file: url, queue: true)
-            logger[metadataKey: "envmon.upload.id"] = "\(stored.id)"
+            request.source = .inbox
+            let stored = try await Intake(database: database).accept(survey, request: request)
+            logger[metadataKey: "envmon.upload.id"] = "\(stored.uploadID)"
             switch stored {
-            case .original(let id):
+            case .queued(let id):
                 metrics.upload(status: "queued", source: "inbox")
                 logger.info("inbox file queued")
                 return id
@@ -115,11 +115,11 @@ public struct InboxWatcher: Service {
     /// The upload's outcome once it has one: nil while queued or loading.
     private func finalOutcome(_ uploadID: Int64) async -> UploadRecord? {
         guard let upload = try? await UploadQueries(database: database).upload(id: uploadID) else { return nil }
-        return ["loaded", "failed", "reverted"].contains(upload.status) ? upload : nil
+        return upload.status.isFinal ? upload : nil
     }
 
     private func move(_ file: URL, kind: FeedKind, uploadID: Int64, outcome: UploadRecord) {
-        let failed = outcome.status == "failed"
+        let failed = outcome.status == .failed
         let target = folder(kind).appendingPathComponent(failed ? "failed" : "done", isDirectory: true)
         let destination = Self.freeName(for: file.lastPathComponent, in: target)
         var logger = self.logger

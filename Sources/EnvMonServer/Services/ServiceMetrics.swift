@@ -1,4 +1,5 @@
 import CoreMetrics
+import EnvMonDomain
 public import EnvMonStore
 import Foundation
 import Metrics

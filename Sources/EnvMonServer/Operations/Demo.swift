@@ -39,7 +39,7 @@ public struct Demo: Sendable {
         public var uploads: [IngestReport]
         public var evaluation: AlertEvaluator.Summary
         public var plan: [PlanProgressRow]
-        public var alerts: [StoredAlert]
+        public var alerts: [AlertState]
     }
 
     public func run(feeds: URL, uploader: String, year: Int?, at now: Date,
@@ -56,7 +56,7 @@ public struct Demo: Sendable {
         }
         let evaluation = try await AlertEvaluator(database: database, configuration: configuration).evaluate(at: now)
         let plan = try await PlanStore(database: database).progress()
-        let alerts = try await AlertStore(database: database).list(state: "firing")
+        let alerts = try await AlertStore(database: database).list(state: .firing)
         return Result(uploads: uploads, evaluation: evaluation, plan: plan, alerts: alerts)
     }
 }
