@@ -1,7 +1,6 @@
 import ArgumentParser
-import EnvMonAlerting
+import EnvMonDomain
 import EnvMonServer
-import EnvMonStore
 import Foundation
 
 struct Alerts: AsyncParsableCommand {
@@ -21,17 +20,14 @@ struct Alerts: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let global = self.global
             let state = self.state
-            let alerts = try await global.runtime.withDatabase(logger: global.logger) { db in
-                try await AlertStore(database: db).list(state: state)
-            }
+            let alerts = try await global.operations.alerts(state: AlertPhase(rawValue: state))
             let listed = alerts.map(ListedAlert.init)
             if global.json { try Output.json(["alerts": listed]); return }
             if listed.isEmpty { Output.line("no \(state == "all" ? "" : state + " ")alerts"); return }
             for alert in listed {
-                Output.line("#\(alert.id) [\(alert.state)] \(alert.severity) \(alert.rule)  \(alert.summary ?? "")"
-                            + (alert.ackedBy.map { "  (acked by \($0))" } ?? ""))
+                Output.line("#\(alert.id) [\(alert.state)] \(alert.severity) \(alert.rule)  \((alert.summary ?? "").printable)"
+                            + (alert.ackedBy.map { "  (acked by \($0.printable))" } ?? ""))
             }
         }
     }
@@ -45,11 +41,7 @@ struct Alerts: AsyncParsableCommand {
         @Option(name: .long, help: "A note, e.g. what is being done.") var note: String?
 
         func run() async throws {
-            let global = self.global
-            let (id, by, note) = (self.id, self.by, self.note)
-            let alert = try await global.runtime.withDatabase(logger: global.logger) { db in
-                try await AlertStore(database: db).acknowledge(alertID: id, by: by, note: note, at: Date())
-            }
+            let alert = try await global.operations.acknowledge(alertID: id, by: by, note: note)
             if global.json { try Output.json(ListedAlert(alert)) } else { Output.line("alert \(id) acknowledged by \(by)") }
         }
     }
@@ -60,23 +52,17 @@ struct Alerts: AsyncParsableCommand {
         @Argument(help: "Alert id.") var id: Int64
 
         func run() async throws {
-            let global = self.global
-            let id = self.id
-            let (alert, events) = try await global.runtime.withDatabase(logger: global.logger) { db in
-                let store = AlertStore(database: db)
-                guard let alert = try await store.alert(id: id) else { throw AlertNotFound(id: id) }
-                return (alert, try await store.history(alertID: id))
-            }
+            let (alert, events) = try await global.operations.alertHistory(id: id)
             if global.json {
                 struct Shown: Encodable { var alert: ListedAlert; var events: [AlertEventRecord] }
                 try Output.json(Shown(alert: ListedAlert(alert), events: events))
                 return
             }
-            Output.line("alert \(id) \(alert.rule) (\(alert.state)): \(alert.annotations["summary"] ?? "")")
+            Output.line("alert \(id) \(alert.rule) (\(alert.state.rawValue)): \((alert.annotations["summary"] ?? "").printable)")
             for event in events {
-                let move = event.fromState.map { "\($0) → \(event.toState ?? "")" } ?? ""
+                let move = event.fromState.map { "\($0.rawValue) → \(event.toState?.rawValue ?? "")" } ?? ""
                 let details = event.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-                Output.line("  \(event.at.iso8601Text)  \(event.event) \(move) \(event.actor.map { "by \($0) " } ?? "")\(details)")
+                Output.line("  \(event.at.iso8601Text)  \(event.event.rawValue) \(move) \(event.actor.map { "by \($0.printable) " } ?? "")\(details.printable)")
             }
         }
     }
@@ -89,32 +75,7 @@ struct Alerts: AsyncParsableCommand {
         @OptionGroup var alertFiles: AlertFilesOption
 
         func run() async throws {
-            var problems: [String] = []
-            var checked: [String] = []
-            if files.isEmpty {
-                do {
-                    _ = try global.runtime.alertConfiguration(directory: alertFiles.alertsDir)
-                    checked = ["rules.yaml", "routes.yaml", "targets.yaml"]
-                } catch let error as AlertFileError {
-                    problems += error.issues.map(\.description)
-                }
-            }
-            for path in files {
-                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                    problems.append("\(path): cannot read the file")
-                    continue
-                }
-                do {
-                    switch Self.kind(of: path, text: text) {
-                    case "routes": _ = try RouteFile.parse(text: text, fileName: path, environment: global.runtime.environment)
-                    case "targets": _ = try TargetFile.parse(text: text, fileName: path)
-                    default: _ = try RuleFile.parse(text: text, fileName: path)
-                    }
-                    checked.append(path)
-                } catch {
-                    problems += error.issues.map(\.description)
-                }
-            }
+            let (checked, problems) = global.operations.checkAlertFiles(files, directory: alertFiles.alertsDir)
             if global.json {
                 struct Result: Encodable { var ok: Bool; var checked: [String]; var errors: [String] }
                 try Output.json(Result(ok: problems.isEmpty, checked: checked, errors: problems))
@@ -123,13 +84,6 @@ struct Alerts: AsyncParsableCommand {
                 if problems.isEmpty { Output.line("ok: \(checked.joined(separator: ", "))") }
             }
             if !problems.isEmpty { throw ExitCode(1) }
-        }
-
-        static func kind(of path: String, text: String) -> String {
-            let name = URL(fileURLWithPath: path).lastPathComponent
-            if name.contains("route") || text.contains("receivers:") { return "routes" }
-            if name.contains("target") || text.hasPrefix("targets:") || text.contains("\ntargets:") { return "targets" }
-            return "rules"
         }
     }
 }
@@ -179,12 +133,12 @@ struct ListedAlert: Encodable {
         try c.encode(description, forKey: .description)
     }
 
-    init(_ alert: StoredAlert) {
+    init(_ alert: AlertState) {
         id = alert.id ?? 0
         rule = alert.rule
-        kind = alert.kind
-        state = alert.state
-        severity = alert.severity
+        kind = alert.kind.rawValue
+        state = alert.state.rawValue
+        severity = alert.severity.rawValue
         var labels = alert.labels
         labels["period"] = labels["period"] ?? alert.annotations["period"]
         self.labels = labels
@@ -220,25 +174,22 @@ struct SilenceCommand: AsyncParsableCommand {
 
         func validate() throws {
             if matchers.isEmpty { throw ValidationError("give at least one --matcher") }
-            for matcher in matchers where (try? Matcher(parsing: matcher)) == nil {
+            for matcher in matchers where Operations.matcherProblem(matcher) != nil {
                 throw ValidationError("bad matcher '\(matcher)': use name=\"value\", !=, =~ or !~")
             }
             if (duration == nil) == (until == nil) { throw ValidationError("give exactly one of --duration or --until") }
-            if let duration, AlertDuration.seconds(duration) == nil { throw ValidationError("bad --duration '\(duration)'") }
+            if let duration, Operations.durationSeconds(duration) == nil { throw ValidationError("bad --duration '\(duration)'") }
             if let until, Timestamps.parse(until) == nil { throw ValidationError("bad --until '\(until)'") }
             if let start, Timestamps.parse(start) == nil { throw ValidationError("bad --start '\(start)'") }
         }
 
         func run() async throws {
-            let global = self.global
-            let starts = start.flatMap(Timestamps.parse) ?? Date()
-            let ends = until.flatMap(Timestamps.parse) ?? starts.addingTimeInterval(duration.flatMap(AlertDuration.seconds) ?? 3600)
-            guard ends > starts else { throw CommandFailure("the silence ends before it starts") }
-            let (matchers, author, reason) = (self.matchers, self.author, self.reason)
-            let id = try await global.runtime.withDatabase(logger: global.logger) { db in
-                try await AlertStore(database: db).addSilence(matchers: matchers, startsAt: starts, endsAt: ends,
-                                                              author: author, reason: reason)
-            }
+            let starts = start.flatMap { Timestamps.parse($0) } ?? Date()
+            let ends = until.flatMap { Timestamps.parse($0) }
+                ?? starts.addingTimeInterval(duration.flatMap(Operations.durationSeconds) ?? 3600)
+            guard ends > starts else { throw OperationFailure("the silence ends before it starts") }
+            let id = try await global.operations.addSilence(matchers: matchers, startsAt: starts, endsAt: ends,
+                                                            author: author, reason: reason)
             if global.json { try Output.json(["id": id]) } else {
                 Output.line("silence \(id) until \(ends.iso8601Text): \(matchers.joined(separator: ", "))")
             }
@@ -251,11 +202,7 @@ struct SilenceCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Include expired silences.") var all = false
 
         func run() async throws {
-            let global = self.global
-            let all = self.all
-            let silences = try await global.runtime.withDatabase(logger: global.logger) { db in
-                try await AlertStore(database: db).silences(includeExpired: all, at: Date())
-            }
+            let silences = try await global.operations.silences(includeExpired: all)
             if global.json { try Output.json(["silences": silences]); return }
             if silences.isEmpty { Output.line("no silences") }
             for s in silences {
@@ -270,12 +217,8 @@ struct SilenceCommand: AsyncParsableCommand {
         @Argument(help: "Silence id.") var id: Int64
 
         func run() async throws {
-            let global = self.global
-            let id = self.id
-            let done = try await global.runtime.withDatabase(logger: global.logger) { db in
-                try await AlertStore(database: db).expireSilence(id: id, at: Date())
-            }
-            guard done else { throw CommandFailure("no active silence with id \(id)") }
+            let done = try await global.operations.expireSilence(id: id)
+            guard done else { throw EnvMonError.notFound("no active silence with id \(id)") }
             if global.json { try Output.json(["expired": id]) } else { Output.line("silence \(id) expired") }
         }
     }

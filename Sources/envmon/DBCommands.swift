@@ -1,12 +1,7 @@
 import ArgumentParser
-import EmbeddedPostgres
+import EnvMonDomain
 import EnvMonServer
-import EnvMonStore
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct DB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,12 +15,10 @@ struct DB: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let cluster = try global.runtime.embeddedCluster(logger: global.logger)
-            let info = try cluster.start()
-            let report = ClusterReport(cluster: cluster, status: "running", port: info.port)
+            let report = try global.operations.startCluster()
             if global.json { try Output.json(report) } else {
-                Output.line("embedded PostgreSQL running on 127.0.0.1:\(info.port), socket \(cluster.layout.socketDirectory.path)")
-                if let reason = cluster.layout.relocatedReason { Output.line("note: \(reason)") }
+                Output.line("embedded PostgreSQL running on 127.0.0.1:\(report.port ?? 0), socket \(report.socketDirectory)")
+                if let reason = report.relocated { Output.line("note: \(reason)") }
             }
         }
     }
@@ -35,11 +28,8 @@ struct DB: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let cluster = try global.runtime.embeddedCluster(logger: global.logger)
-            try cluster.stop()
-            if global.json { try Output.json(ClusterReport(cluster: cluster, status: "stopped", port: nil)) } else {
-                Output.line("embedded PostgreSQL stopped")
-            }
+            let report = try global.operations.stopCluster()
+            if global.json { try Output.json(report) } else { Output.line("embedded PostgreSQL stopped") }
         }
     }
 
@@ -48,13 +38,7 @@ struct DB: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let cluster = try global.runtime.embeddedCluster(logger: global.logger)
-            let report: ClusterReport
-            switch cluster.status() {
-            case .notInitialized: report = ClusterReport(cluster: cluster, status: "not_initialized", port: nil)
-            case .stopped: report = ClusterReport(cluster: cluster, status: "stopped", port: nil)
-            case .running(let port): report = ClusterReport(cluster: cluster, status: "running", port: port)
-            }
+            let report = try global.operations.clusterStatus()
             if global.json { try Output.json(report) } else {
                 Output.line("embedded PostgreSQL: \(report.status.replacingOccurrences(of: "_", with: " "))"
                             + (report.port.map { " on 127.0.0.1:\($0)" } ?? "") + ", data \(report.dataDirectory)")
@@ -70,15 +54,8 @@ struct DB: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let url = try Self.resolvedURL(global)
+            let url = try global.operations.databaseURL()
             if global.json { try Output.json(["url": url]) } else { Output.line(url) }
-        }
-
-        static func resolvedURL(_ global: GlobalOptions) throws -> String {
-            let (address, _) = try global.runtime.resolveAddress(logger: global.logger)
-            return ConnectionInfo(host: address.host, port: address.port, socketDirectory: address.socketDirectory,
-                                  user: address.user, password: address.password ?? "", database: address.database).url
-                + (address.sslMode == .prefer ? "" : "?sslmode=\(address.sslMode.rawValue)")
         }
     }
 
@@ -90,32 +67,13 @@ struct DB: AsyncParsableCommand {
         var arguments: [String] = []
 
         func run() async throws {
-            let url = try URLCommand.resolvedURL(global)
-            var psql = "psql"
-            if let bin = try? EmbeddedPostgres.findBinaries() {
-                psql = bin.appendingPathComponent("psql").path
-            }
+            let url = try global.operations.databaseURL()
+            let psql = Operations.psqlPath()
             let argv = [psql, url] + arguments
             var cArgs = argv.map { strdup($0) } + [nil]
             execvp(psql, &cArgs)
-            throw CommandFailure("cannot run psql (\(String(cString: strerror(errno)))); install it: apt-get install -y postgresql-client")
+            throw OperationFailure("cannot run psql (\(String(cString: strerror(errno)))); install it: apt-get install -y postgresql-client")
         }
-    }
-}
-
-struct ClusterReport: Encodable {
-    var status: String
-    var port: Int?
-    var dataDirectory: String
-    var socketDirectory: String
-    var relocated: String?
-
-    init(cluster: EmbeddedPostgres, status: String, port: Int?) {
-        self.status = status
-        self.port = port
-        self.dataDirectory = cluster.layout.dataDirectory.path
-        self.socketDirectory = cluster.layout.socketDirectory.path
-        self.relocated = cluster.layout.relocatedReason
     }
 }
 
@@ -127,11 +85,9 @@ struct Migrate: AsyncParsableCommand {
     var status = false
 
     func run() async throws {
-        let global = self.global
+        let operations = global.operations
         if status {
-            let rows = try await global.runtime.withDatabase(logger: global.logger, requireSchema: false) { db in
-                try await Migrator(database: db).status()
-            }
+            let rows = try await operations.migrationStatus()
             if global.json { try Output.json(["migrations": rows]) } else {
                 for row in rows {
                     Output.line("\(row.state.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(row.name)"
@@ -140,12 +96,7 @@ struct Migrate: AsyncParsableCommand {
             }
             return
         }
-        let environment = global.runtime.environment
-        let report = try await global.runtime.withDatabase(logger: global.logger, requireSchema: false) { db in
-            let report = try await Migrator(database: db).migrate()
-            try await RuntimeConfiguration.seedDefaults(db, environment: environment)
-            return report
-        }
+        let report = try await operations.migrate()
         if global.json { try Output.json(report) } else {
             for name in report.applied { Output.line("applied \(name)") }
             if report.viewsRecreated { Output.line("created analytics views") }

@@ -7,6 +7,9 @@ import Foundation
 @main
 enum Main {
     static func main() async {
+        // A reader that goes away (`| head`) must not kill or crash a command: writes see EPIPE
+        // instead of SIGPIPE, and `Output` stops quietly.
+        signal(SIGPIPE, SIG_IGN)
         let arguments = Array(CommandLine.arguments.dropFirst())
         let json = arguments.contains("--json")
         do {
@@ -25,12 +28,12 @@ enum Main {
                 Foundation.exit(exit.rawValue)
             }
             if code == .validationFailure {
-                let message = Envmon.message(for: error)
-                Output.fail(message: message, detail: "usage", json: json)
-                FileHandle.standardError.write(Data("see 'envmon --help'\n".utf8))
+                Output.fail(ErrorReport(OperationFailure(Envmon.message(for: error))), detail: "usage", json: json)
+                Output.note("see 'envmon --help'")
                 Foundation.exit(2)
             }
-            Output.fail(message: Output.describe(error), detail: Output.kind(of: error), json: json)
+            let report = ErrorReport(error)
+            Output.fail(report, detail: report.kind, json: json)
             Foundation.exit(1)
         }
     }
@@ -44,7 +47,7 @@ struct Envmon: AsyncParsableCommand {
             With no DATABASE_URL, PG* variables or --database-url, envmon starts and uses its own
             PostgreSQL cluster under $ENVMON_HOME (default ./.envmon).
             """,
-        version: "0.1.0",
+        version: "0.2.0",
         subcommands: [
             DemoCommand.self, DB.self, Migrate.self, Ingest.self, Uploads.self, Targets.self, Report.self,
             Evaluate.self, Notify.self, Alerts.self, SilenceCommand.self, Sites.self, Analyst.self, Serve.self, Token.self,

@@ -1,7 +1,6 @@
 public import ArgumentParser
 import EnvMonDomain
 import EnvMonServer
-import EnvMonStore
 import Foundation
 
 extension FeedKind: ExpressibleByArgument {}
@@ -12,8 +11,10 @@ struct Ingest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Archive and load feed files (CSV, JSON, NDJSON; UTF-8, GB18030, UTF-16).",
         discussion: """
-            Exit 0 when every file loaded or was a duplicate (rows may have been rejected), 1 when
-            any failed. Rejected rows: `envmon uploads show ID --rejections`.
+            Each file is archived with a queued ingest job, then loaded by this command. If the
+            command is interrupted, running it again on the same file (or any `envmon serve`)
+            finishes the upload. Exit 0 when every file loaded or was a duplicate (rows may have
+            been rejected), 1 when any failed. Rejected rows: `envmon uploads show ID --rejections`.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -25,7 +26,7 @@ struct Ingest: AsyncParsableCommand {
     var encoding: FeedEncoding = .auto
     @Option(name: .long, help: "Who sent the files (default: $USER).")
     var uploader: String?
-    @Option(name: .long, help: "Time zone of times without an offset (default Asia/Shanghai).")
+    @Option(name: .long, help: "Time zone of times without an offset (default: the feed time zone setting, Asia/Shanghai).")
     var timeZone: String?
     @Option(name: .long, help: "Year for times published without one (e.g. '04-01 12:00').")
     var year: Int?
@@ -35,6 +36,8 @@ struct Ingest: AsyncParsableCommand {
     var maxRejectedShare: Double = 0.5
     @Flag(name: .long, help: "Evaluate the alert rules after loading (envmon serve always does).")
     var evaluate = false
+    @Flag(name: .long, help: "No progress line on a terminal.")
+    var quiet = false
     @OptionGroup var alertFiles: AlertFilesOption
     @Argument(help: "Files to ingest.")
     var files: [String]
@@ -60,46 +63,35 @@ struct Ingest: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let global = self.global
-        let base = makeRequest()
-        let files = self.files
-        let alertConfiguration = evaluate ? try Evaluate.loadConfiguration(global, alertFiles) : nil
-        let (reports, evaluation) = try await global.runtime.withDatabase(logger: global.logger) { db in
-            let service = IngestService(database: db)
-            var reports: [IngestReport] = []
-            for path in files {
-                let url = URL(fileURLWithPath: path)
-                guard FileManager.default.isReadableFile(atPath: url.path) else {
-                    reports.append(IngestReport.unreadable(file: path, kind: base.kind))
-                    continue
-                }
-                var request = base
-                request.fileName = url.lastPathComponent
-                let showProgress = !global.json && isatty(2) == 1
-                reports.append(try await service.ingest(file: url, request: request, progress: showProgress ? Progress.draw : nil))
-                if showProgress { Progress.clear() }
-            }
-            guard let alertConfiguration else { return (reports, nil as AlertEvaluator.Summary?) }
-            let evaluation = try await AlertEvaluator(database: db, configuration: alertConfiguration).evaluate(at: Date())
-            return (reports, evaluation)
-        }
+        let operations = global.operations
+        let alerts = evaluate ? try operations.alertConfiguration(directory: alertFiles.alertsDir) : nil
+        let showProgress = !global.json && !quiet && isatty(STDERR_FILENO) == 1
+        let reports = try await operations.ingest(
+            files: files.map { URL(fileURLWithPath: $0) }, request: makeRequest(),
+            progress: showProgress ? Progress.draw : nil)
+        if showProgress { Progress.clear() }
+        var evaluation: AlertEvaluator.Summary?
+        if let alerts { evaluation = try await operations.evaluate(at: Date(), configuration: alerts) }
         if global.json {
             struct Shown: Encodable { var uploads: [IngestReport]; var evaluation: AlertEvaluator.Summary? }
             try Output.json(Shown(uploads: reports, evaluation: evaluation))
         } else {
-            for report in reports { Output.line(Self.summary(report)) }
+            for report in reports {
+                // Failures are errors: stderr. Loaded and duplicate files are the answer: stdout.
+                if report.status == .failed { Output.note(Self.summary(report)) } else { Output.line(Self.summary(report)) }
+            }
             if let evaluation {
                 Output.line("alerts: \(evaluation.firing) firing, \(evaluation.pending) pending, \(evaluation.changes.count) changes, \(evaluation.notificationsQueued) notifications queued")
             }
         }
-        if reports.contains(where: { $0.status == "failed" }) { throw ExitCode(1) }
+        if reports.contains(where: { $0.status == .failed }) { throw ExitCode(1) }
     }
 
     func makeRequest() -> IngestRequest {
         var request = IngestRequest(kind: kind, uploader: uploader ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown")
         request.format = format
         request.encoding = encoding
-        if let timeZone, let zone = TimeZone(identifier: timeZone) { request.timeZone = zone }
+        request.timeZone = timeZone.flatMap(TimeZone.init(identifier:))
         request.year = year
         request.delimiter = delimiter.flatMap(Self.delimiterByte)
         request.maxRejectedShare = maxRejectedShare
@@ -107,37 +99,47 @@ struct Ingest: AsyncParsableCommand {
     }
 
     static func summary(_ r: IngestReport) -> String {
-        let name = r.file ?? "?"
+        let name = (r.file ?? "?").printable
+        let id = r.id.map(String.init) ?? "?"
         switch r.status {
-        case "duplicate":
-            return "\(name): duplicate of upload \(r.duplicateOf.map(String.init) ?? "?") (same bytes, nothing loaded); recorded as upload \(r.id.map(String.init) ?? "?")"
-        case "failed":
-            return "\(name): FAILED\(r.id.map { " (upload \($0))" } ?? ""): \(r.error ?? "unknown reason")"
-                + (r.rowsRejected > 0 ? "; see envmon uploads show \(r.id.map(String.init) ?? "") --rejections" : "")
+        case .duplicate:
+            return "\(name): duplicate of upload \(r.duplicateOf.map(String.init) ?? "?") (same bytes, nothing loaded); recorded as upload \(id)"
+        case .failed:
+            return "\(name): FAILED\(r.id.map { " (upload \($0))" } ?? ""): \((r.error ?? "unknown reason").printable)"
+                + (r.rowsRejected > 0 ? "; see envmon uploads show \(id) --rejections" : "")
         default:
-            var text = "\(name): upload \(r.id.map(String.init) ?? "?") loaded \(r.rowsLoaded) of \(r.rowsTotal) rows"
+            var text = "\(name): upload \(id) loaded \(r.rowsLoaded) of \(r.rowsTotal) rows"
             var parts: [String] = []
             if r.rowsSuperseded > 0 { parts.append("\(r.rowsSuperseded) superseded earlier values") }
             if r.rowsUnchanged > 0 { parts.append("\(r.rowsUnchanged) unchanged") }
             if r.rowsRejected > 0 { parts.append("\(r.rowsRejected) rejected") }
             if r.rowsSkipped > 0 { parts.append("\(r.rowsSkipped) total rows skipped") }
             if !parts.isEmpty { text += " (" + parts.joined(separator: ", ") + ")" }
-            if r.rowsRejected > 0 { text += "; see envmon uploads show \(r.id.map(String.init) ?? "") --rejections" }
+            if r.rowsRejected > 0 { text += "; see envmon uploads show \(id) --rejections" }
             return text
         }
     }
 }
 
-/// A progress line on a terminal for large files.
+/// A progress line on a terminal for large files: bytes, rate.
 enum Progress {
-    static func draw(_ done: Int64, _ total: Int64) {
+    nonisolated(unsafe) private static var started: [Int: Date] = [:]
+    private static let lock = NSLock()
+
+    static func draw(_ file: Int, _ done: Int64, _ total: Int64) {
         guard total > 8 << 20 else { return }
+        let elapsed = lock.withLock { () -> TimeInterval in
+            let start = started[file] ?? Date()
+            started[file] = start
+            return Date().timeIntervalSince(start)
+        }
         let percent = total == 0 ? 100 : Int(done * 100 / total)
-        FileHandle.standardError.write(Data("\r\u{1B}[Kingesting: \(percent)% of \(total >> 20) MiB".utf8))
+        let rate = elapsed > 0.5 ? String(format: ", %.1f MiB/s", Double(done) / 1_048_576 / elapsed) : ""
+        Output.write(Data("\r\u{1B}[Kingesting: \(percent)% of \(total >> 20) MiB\(rate)".utf8), to: STDERR_FILENO)
     }
 
     static func clear() {
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        Output.write(Data("\r\u{1B}[K".utf8), to: STDERR_FILENO)
     }
 }
 
@@ -153,18 +155,14 @@ struct Uploads: AsyncParsableCommand {
         @Option(name: .long, help: "Only this feed kind.") var kind: FeedKind?
 
         func run() async throws {
-            let global = self.global
-            let (limit, kind) = (self.limit, self.kind)
-            let rows = try await global.runtime.withDatabase(logger: global.logger) { db in
-                try await UploadQueries(database: db).list(limit: limit, kind: kind?.rawValue)
-            }
+            let rows = try await global.operations.uploads(limit: limit, kind: kind)
             if global.json { try Output.json(["uploads": rows]); return }
             Output.line("id     kind       status     rows  loaded  rejected  received             uploader   file")
             for u in rows {
-                Output.line([String(u.id).padding(6), u.kind.padding(10), u.status.padding(10),
+                Output.line([String(u.id).padding(6), u.kind.rawValue.padding(10), u.status.rawValue.padding(10),
                              String(u.rowsTotal ?? 0).padding(5), String(u.rowsLoaded ?? 0).padding(7),
                              String(u.rowsRejected ?? 0).padding(9), u.receivedAt.iso8601Text.padding(20),
-                             u.uploader.padding(10), u.fileName ?? ""].joined(separator: " "))
+                             u.uploader.printable.padding(10), (u.fileName ?? "").printable].joined(separator: " "))
             }
         }
     }
@@ -176,26 +174,36 @@ struct Uploads: AsyncParsableCommand {
         @Flag(name: .long, help: "List the rejected rows (line, column, value, reason).") var rejections = false
 
         func run() async throws {
-            let global = self.global
-            let (id, withRejections) = (self.id, self.rejections)
-            let (upload, rejected) = try await global.runtime.withDatabase(logger: global.logger) { db in
-                let queries = UploadQueries(database: db)
-                guard let upload = try await queries.upload(id: id) else { throw UploadNotFound(id: id) }
-                return (upload, withRejections ? try await queries.rejections(uploadID: id) : [])
-            }
+            let operations = global.operations
+            let (upload, rejected) = try await operations.upload(id: id, withRejections: rejections)
+            let job = upload.status.isFinal || upload.status == .duplicate ? nil : try await operations.job(uploadID: id)
             if global.json {
-                struct Shown: Encodable { var upload: UploadRecord; var rejections: [RejectionRecord]? }
-                try Output.json(Shown(upload: upload, rejections: withRejections ? rejected : nil))
+                struct Shown: Encodable { var upload: UploadRecord; var job: JobState?; var rejections: [RejectionRecord]? }
+                try Output.json(Shown(upload: upload, job: job, rejections: rejections ? rejected : nil))
                 return
             }
-            Output.line("upload \(upload.id): \(upload.kind) \(upload.status)  file \(upload.fileName ?? "-")  from \(upload.uploader) (\(upload.source)) at \(upload.receivedAt.iso8601Text)")
+            Output.line("upload \(upload.id): \(upload.kind.rawValue) \(upload.status.rawValue)  file \((upload.fileName ?? "-").printable)  from \(upload.uploader.printable) (\(upload.source.rawValue)) at \(upload.receivedAt.iso8601Text)")
             Output.line("sha256 \(upload.sha256), \(upload.sizeBytes) bytes, format \(upload.format ?? "-"), encoding \(upload.encoding ?? "-")")
             if let original = upload.duplicateOf { Output.line("duplicate of upload \(original)") }
+            if let job { Output.line(Self.describe(job)) }
             Output.line("rows: total \(upload.rowsTotal ?? 0), loaded \(upload.rowsLoaded ?? 0) (superseded \(upload.rowsSuperseded ?? 0)), unchanged \(upload.rowsUnchanged ?? 0), rejected \(upload.rowsRejected ?? 0), skipped \(upload.rowsSkipped ?? 0)")
-            if let error = upload.error { Output.line("error: \(error)") }
+            if let error = upload.error { Output.line("error: \(error.printable)") }
             for r in rejected {
-                Output.line("  line \(r.line)\(r.column.map { ", column \($0)" } ?? "")\(r.value.map { ", value '\($0)'" } ?? ""): \(r.reason)")
+                Output.line("  line \(r.line)\(r.column.map { ", column \($0.printable)" } ?? "")\(r.value.map { ", value '\($0.printable)'" } ?? ""): \(r.reason.printable)")
             }
+        }
+
+        /// Why an upload is not finished: who holds its job, or that it waits to be taken over.
+        static func describe(_ job: JobState) -> String {
+            var text = "job: \(job.status), attempt \(job.attempts) of \(job.maxAttempts)"
+            if let worker = job.worker { text += ", \(job.status == "running" ? "held by" : "last held by") \(worker)" }
+            if job.status == "running", job.leaseExpired {
+                text += "; its holder stopped (lease expired): ingest the same file again, or run `envmon serve`, to finish it"
+            } else if job.status == "queued" {
+                text += "; waiting for a worker (`envmon serve`) or `envmon ingest` of the same file"
+            }
+            if let error = job.lastError { text += "; last error: \(error.printable)" }
+            return text
         }
     }
 
@@ -205,11 +213,7 @@ struct Uploads: AsyncParsableCommand {
         @Argument(help: "Upload id.") var id: Int64
 
         func run() async throws {
-            let global = self.global
-            let id = self.id
-            try await global.runtime.withDatabase(logger: global.logger) { db in
-                try await UploadArchive(database: db).raw(id: id) { FileHandle.standardOutput.write($0) }
-            }
+            try await global.operations.raw(id: id) { Output.write($0, to: STDOUT_FILENO) }
         }
     }
 
@@ -220,20 +224,10 @@ struct Uploads: AsyncParsableCommand {
         @Argument(help: "Upload id.") var id: Int64
 
         func run() async throws {
-            let global = self.global
-            let id = self.id
-            let result = try await global.runtime.withDatabase(logger: global.logger) { db in
-                try await UploadRevert(database: db).revert(uploadID: id)
-            }
+            let result = try await global.operations.revert(id: id)
             if global.json { try Output.json(result) } else {
                 Output.line("upload \(id) reverted: \(result.rowsRemoved) rows removed, \(result.rowsRestored) earlier values restored")
             }
         }
-    }
-}
-
-extension String {
-    func padding(_ width: Int) -> String {
-        count >= width ? self : self + String(repeating: " ", count: width - count)
     }
 }

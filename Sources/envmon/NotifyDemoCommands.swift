@@ -1,11 +1,7 @@
 import ArgumentParser
-import EmbeddedPostgres
 import EnvMonDomain
-import EnvMonNotify
 import EnvMonServer
-import EnvMonStore
 import Foundation
-import Logging
 
 struct Notify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,55 +18,27 @@ struct Notify: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds between rounds without --once (default 5).") var interval = 5
 
     func run() async throws {
-        let global = self.global
+        let operations = global.operations
         if status {
-            let status = try await global.runtime.withDatabase(logger: global.logger) { db in
-                try await OutboxStore(database: db).status()
-            }
+            let status = try await operations.outboxStatus()
             if global.json { try Output.json(status); return }
             Output.line("outbox: \(status.pending) pending, \(status.delivered) delivered, \(status.failed) failed")
             for p in status.problems {
-                Output.line("  #\(p.id) \(p.receiver) \(p.status) after \(p.attempts) attempt(s), next \(p.nextAttemptAt.iso8601Text): \(p.lastError ?? "")")
+                Output.line("  #\(p.id) \(p.receiver) \(p.status) after \(p.attempts) attempt(s), next \(p.nextAttemptAt.iso8601Text): \((p.lastError ?? "").printable)")
             }
             return
         }
-        let context = try NotifyContext.make(global)
-        let (once, interval) = (self.once, self.interval)
-        let round = try await global.runtime.withDatabase(logger: global.logger) { db in
-            let notifier = OutboxNotifier(database: db, context: context)
-            if once { return try await notifier.deliverDue(ignoreGroupWait: true) }
-            while !Task.isCancelled {
-                _ = try await notifier.deliverDue(ignoreGroupWait: false)
-                try await Task.sleep(for: .seconds(interval))
-            }
-            return OutboxNotifier.Round()
+        let context = try operations.deliveryContext(logToStandardError: global.json)
+        guard once else {
+            try await operations.deliverNotificationsForever(context: context, interval: .seconds(interval))
+            return
         }
+        let round = try await operations.deliverNotifications(context: context, ignoreGroupWait: true)
         if global.json { try Output.json(round) } else {
             Output.note("notifications: \(round.delivered) delivered, \(round.retrying) to retry, \(round.failed) failed")
-            for error in round.errors { Output.note("  \(error)") }
+            for error in round.errors { Output.note("  \(error.printable)") }
         }
         if round.failed > 0 { throw ExitCode(1) }
-    }
-}
-
-/// Delivery settings from the environment.
-enum NotifyContext {
-    static func make(_ global: GlobalOptions) throws -> DeliveryContext {
-        let environment = global.runtime.environment
-        let log: NotificationLog
-        if let path = environment["ENVMON_NOTIFY_LOG"], !path.isEmpty {
-            log = .file(atPath: path)
-        } else if global.json {
-            // stdout carries the command's one JSON object.
-            log = NotificationLog { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
-        } else {
-            log = .standardOutput
-        }
-        do {
-            return try DeliveryContext(environment: environment, log: log, logger: global.logger)
-        } catch {
-            throw CommandFailure(error.description)
-        }
     }
 }
 
@@ -85,43 +53,36 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Evaluation time, ISO 8601 (default now).") var at: String?
 
     func run() async throws {
-        let global = self.global
         guard let folder = feeds.map({ URL(fileURLWithPath: $0) }) ?? Demo.defaultFeedFolder() else {
-            throw CommandFailure("no sample feeds: run from the envmon source folder or pass --feeds DIR")
+            throw OperationFailure("no sample feeds: run from the envmon source folder or pass --feeds DIR")
         }
-        let now = at.flatMap(Timestamps.parse) ?? Date()
-        let configuration = try Evaluate.loadConfiguration(global, files)
-        let context = try NotifyContext.make(global)
+        let operations = global.operations
+        let now = at.flatMap { Timestamps.parse($0) } ?? Date()
+        let alerts = try operations.alertConfiguration(directory: files.alertsDir)
+        let context = try operations.deliveryContext(logToStandardError: global.json)
         let json = global.json
-        let runtime = global.runtime
         if !json {
-            if case .embedded = try runtime.settings() {
-                let cluster = try runtime.embeddedCluster(logger: global.logger)
-                let info = try cluster.start()
-                Output.line("== PostgreSQL: embedded cluster at 127.0.0.1:\(info.port) (ENVMON_HOME \(runtime.home.path))")
-                if let reason = cluster.layout.relocatedReason { Output.line("   note: \(reason)") }
+            if let cluster = try operations.embeddedClusterIfDefault() {
+                Output.line("== PostgreSQL: embedded cluster at 127.0.0.1:\(cluster.port ?? 0) (ENVMON_HOME \(operations.runtime.home.path))")
+                if let reason = cluster.relocated { Output.line("   note: \(reason)") }
             }
             Output.line("== ingesting \(folder.path)")
         }
-        let (result, round) = try await runtime.withDatabase(logger: global.logger) { db in
-            let result = try await Demo(database: db, configuration: configuration).run(
-                feeds: folder, uploader: "demo", year: nil, at: now,
-                onUpload: { report in if !json { Output.line("   " + Ingest.summary(report)) } })
-            if !json { Output.line("== notifications (log channel)") }
-            let round = try await OutboxNotifier(database: db, context: context).deliverDue(now: now, ignoreGroupWait: true)
-            return (result, round)
-        }
+        let (result, round) = try await operations.demo(
+            feeds: folder, at: now, alerts: alerts, delivery: context,
+            onUpload: { report in if !json { Output.line("   " + Ingest.summary(report)) } })
         if json {
             struct Shown: Encodable { var demo: Demo.Result; var notifications: OutboxNotifier.Round }
             try Output.json(Shown(demo: result, notifications: round))
             return
         }
+        Output.line("== notifications (log channel)")
         Output.line("   \(round.delivered) delivered, \(round.retrying) to retry, \(round.failed) failed")
         Output.line("== plan progress")
         Output.line(PlanReport.render(result.plan))
         Output.line("== firing alerts (\(result.alerts.count))")
         for alert in result.alerts {
-            Output.line("#\(alert.id ?? 0) \(alert.severity) \(alert.rule): \(alert.annotations["summary"] ?? "")")
+            Output.line("#\(alert.id ?? 0) \(alert.severity.rawValue) \(alert.rule): \((alert.annotations["summary"] ?? "").printable)")
         }
         Output.line("== next: envmon uploads list · envmon alerts list · envmon db psql -c 'SELECT * FROM analytics.plan_progress'")
     }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import EnvMonServer
-import EnvMonStore
 import Foundation
 import Logging
 
@@ -23,6 +22,9 @@ struct GlobalOptions: ParsableArguments {
         LogSetup.bootstrapOnce(level: logLevel)
         return Logger(label: "envmon")
     }
+
+    /// What the command asks of envmon.
+    var operations: Operations { Operations(runtime: runtime, logger: logger) }
 }
 
 /// Bootstraps swift-log once per process.
@@ -58,14 +60,22 @@ struct JSONLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         var object: [String: String] = [
-            "ts": Date().iso8601Text, "level": event.level.rawValue, "msg": "\(event.message)",
+            "ts": Timestamps.iso8601(Date()), "level": event.level.rawValue, "msg": "\(event.message)",
             "logger": label,
         ]
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
             object[key] = "\(value)"
         }
         if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
-            FileHandle.standardError.write(data + Data("\n".utf8))
+            Output.write(data + Data("\n".utf8), to: STDERR_FILENO)
         }
     }
+}
+
+/// `--alerts-dir`: where a deployment keeps its own rules.yaml, routes.yaml and targets.yaml.
+struct AlertFilesOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Folder with rules.yaml, routes.yaml, targets.yaml (default: ENVMON_ALERTS_DIR, else the built-in files).",
+        valueName: "dir"))
+    var alertsDir: String?
 }

@@ -1,9 +1,9 @@
-import EmbeddedPostgres
-import EnvMonStore
 import EnvMonServer
 import Foundation
 
-/// Printing results and errors the same way in every command.
+/// Every byte a command prints goes through here. A reader that has gone away (`| head -1`)
+/// ends the command quietly with the conventional status 141, never a crash or a backtrace;
+/// a short write is finished, an interrupted one retried.
 enum Output {
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -17,69 +17,74 @@ enum Output {
     static func json(_ value: some Encodable) throws {
         var data = try encoder.encode(value)
         data.append(contentsOf: Array("\n".utf8))
-        FileHandle.standardOutput.write(data)
+        write(data, to: STDOUT_FILENO)
     }
 
     static func line(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        write(Data((text + "\n").utf8), to: STDOUT_FILENO)
     }
 
     static func note(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        write(Data((text + "\n").utf8), to: STDERR_FILENO)
     }
 
-    static func fail(message: String, detail: String, json: Bool) {
+    /// Writes all of `data`; exits 141 when the reader closed the pipe.
+    static func write(_ data: Data, to descriptor: Int32) {
+        data.withUnsafeBytes { buffer in
+            guard var pointer = buffer.baseAddress else { return }
+            var remaining = buffer.count
+            while remaining > 0 {
+                let written = Foundation.write(descriptor, pointer, remaining)
+                if written >= 0 {
+                    pointer += written
+                    remaining -= written
+                    continue
+                }
+                switch errno {
+                case EINTR, EAGAIN: continue
+                case EPIPE: exit(141)
+                default: return  // a closed or broken descriptor: nothing useful left to say
+                }
+            }
+        }
+    }
+
+    static func fail(_ report: ErrorReport, detail: String, json: Bool) {
         if json {
-            let object = ["error": message, "detail": detail]
+            let object = ["error": report.message, "detail": detail]
             if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
-                FileHandle.standardError.write(data + Data("\n".utf8))
+                write(data + Data("\n".utf8), to: STDERR_FILENO)
                 return
             }
         }
-        note("envmon: error: \(message)")
+        note("envmon: error: \(report.message)")
     }
-
-    /// One line, never a stack trace or SQL.
-    static func describe(_ error: any Error) -> String {
-        let error = Database.unwrap(error)
-        switch error {
-        case let error as CommandFailure: return error.message
-        case let error as DatabaseUnavailable: return error.description
-        case let error as DatabaseSettingsError: return error.description
-        case let error as EmbeddedPostgresError: return error.description
-        case let error as MigrationError: return error.description
-        case let error as SchemaNotCurrent: return error.description
-        case let error as UploadNotFound: return error.description
-        case let error as RevertRefused: return error.description
-        case let error as IngestFileError: return error.description
-        case let error as DecodingError: return "cannot decode: \(error.localizedDescription)"
-        default:
-            let text = Database.describe(error)
-            return text.split(separator: "\n").first.map(String.init) ?? text
-        }
-    }
-
-    /// A short machine-readable kind for `{"detail": …}`.
-    static func kind(of error: any Error) -> String {
-        switch Database.unwrap(error) {
-        case is DatabaseUnavailable: return "database_unavailable"
-        case is DatabaseSettingsError: return "bad_database_settings"
-        case is EmbeddedPostgresError: return "embedded_postgres"
-        case is MigrationError, is SchemaNotCurrent: return "migration"
-        case is UploadNotFound: return "not_found"
-        default: return "failed"
-        }
-    }
-}
-
-/// A failure a command reports as is.
-struct CommandFailure: Error, CustomStringConvertible {
-    let message: String
-    init(_ message: String) { self.message = message }
-    var description: String { message }
 }
 
 extension Date {
     /// `2026-04-02T01:00:00Z`, for text output.
-    var iso8601Text: String { ISO8601DateFormatter().string(from: self) }
+    var iso8601Text: String { Timestamps.iso8601(self) }
+}
+
+extension String {
+    func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}
+
+extension String {
+    /// The text with control characters (terminal escapes, NUL, line breaks) shown as `\u{1B}`
+    /// instead of acting on the terminal: file names and values come from uploads.
+    var printable: String {
+        var result = ""
+        for scalar in unicodeScalars {
+            let value = scalar.value
+            if value < 0x20 || value == 0x7F || (0x80...0x9F).contains(value) {
+                result += "\\u{" + String(value, radix: 16, uppercase: true) + "}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
 }

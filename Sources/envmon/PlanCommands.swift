@@ -1,16 +1,7 @@
 import ArgumentParser
-import EnvMonAlerting
+import EnvMonDomain
 import EnvMonServer
-import EnvMonStore
 import Foundation
-
-/// `--alerts-dir`: where a deployment keeps its own rules.yaml, routes.yaml and targets.yaml.
-struct AlertFilesOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "Folder with rules.yaml, routes.yaml, targets.yaml (default: ENVMON_ALERTS_DIR, else the built-in files).",
-        valueName: "dir"))
-    var alertsDir: String?
-}
 
 struct Targets: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,19 +15,7 @@ struct Targets: AsyncParsableCommand {
         @Argument(help: "A targets YAML file (see alerts/targets.yaml).") var file: String
 
         func run() async throws {
-            let global = self.global
-            let text: String
-            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
-                throw CommandFailure("cannot read \(file): \(error.localizedDescription)")
-            }
-            let parsed: TargetFile
-            do { parsed = try TargetFile.parse(text: text, fileName: file) } catch {
-                throw CommandFailure(error.description)
-            }
-            let targets = PlanReport.storedTargets(parsed)
-            try await global.runtime.withDatabase(logger: global.logger) { db in
-                try await PlanStore(database: db).replaceTargets(targets)
-            }
+            let targets = try await global.operations.loadTargets(from: file)
             if global.json { try Output.json(["targets": targets]) } else {
                 Output.line("loaded \(targets.count) plan targets from \(file)")
             }
@@ -48,13 +27,12 @@ struct Targets: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let global = self.global
-            let targets = try await global.runtime.withDatabase(logger: global.logger) { db in
-                try await PlanStore(database: db).targets()
-            }
+            let targets = try await global.operations.targets()
             if global.json { try Output.json(["targets": targets]); return }
             var rows = [["metric", "scope", "target", "granularity", "due"]]
-            rows += targets.map { [$0.metric, $0.scope, "\($0.comparator) \($0.value)", $0.granularity, $0.due] }
+            rows += targets.map {
+                [$0.metric, $0.scope, "\($0.comparator.rawValue) \($0.value)", $0.granularity.rawValue, $0.due.description]
+            }
             Output.line(PlanReport.table(rows))
         }
     }
@@ -73,13 +51,7 @@ struct Report: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let global = self.global
-        let period = self.period
-        let rows = try await global.runtime.withDatabase(logger: global.logger) { db in
-            let store = PlanStore(database: db)
-            if let period { return try await store.progress(period: period) }
-            return try await store.progress()
-        }
+        let rows = try await global.operations.planProgress(period: period)
         if global.json { try Output.json(["plan": rows]) } else { Output.line(PlanReport.render(rows)) }
     }
 }
@@ -97,38 +69,17 @@ struct Evaluate: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let global = self.global
-        let now = at.flatMap(Timestamps.parse) ?? Date()
-        let configuration = try Self.loadConfiguration(global, files)
-        let summary = try await global.runtime.withDatabase(logger: global.logger) { db in
-            try await AlertEvaluator(database: db, configuration: configuration).evaluate(at: now)
-        }
+        let operations = global.operations
+        let summary = try await operations.evaluate(
+            at: at.flatMap { Timestamps.parse($0) } ?? Date(),
+            configuration: try operations.alertConfiguration(directory: files.alertsDir))
         if global.json { try Output.json(summary); return }
         Output.line("evaluated at \(summary.evaluatedAt.iso8601Text): \(summary.firing) firing, \(summary.pending) pending, \(summary.notificationsQueued) notifications queued")
         for change in summary.changes {
             let labels = change.labels.filter { !["alertname", "severity", "kind"].contains($0.key) }
                 .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            Output.line("  alert \(change.alertID.map(String.init) ?? "-") \(change.rule): \(change.from ?? "new") → \(change.to)  \(labels)")
+            Output.line("  alert \(change.alertID.map(String.init) ?? "-") \(change.rule): \(change.from?.rawValue ?? "new") → \(change.to.rawValue)  \(labels.printable)")
         }
-    }
-
-    static func loadConfiguration(_ global: GlobalOptions, _ files: AlertFilesOption) throws -> AlertConfiguration {
-        do { return try global.runtime.alertConfiguration(directory: files.alertsDir) } catch let error as AlertFileError {
-            throw CommandFailure(error.description.replacingOccurrences(of: "\n", with: "; "))
-        }
-    }
-}
-
-/// ISO 8601 with or without fractional seconds; a bare date is local midnight in Asia/Shanghai.
-enum Timestamps {
-    static func parse(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withFullDate]
-        formatter.timeZone = FeedDefaults.timeZone
-        return formatter.date(from: text)
     }
 }
 
@@ -145,12 +96,8 @@ struct Sites: AsyncParsableCommand {
         @Option(name: .long, help: "Why, for the record.") var reason: String?
 
         func run() async throws {
-            let global = self.global
-            let (id, kind, reason) = (self.id, self.kind, self.reason)
-            let count = try await global.runtime.withDatabase(logger: global.logger) { db in
-                try await PlanStore(database: db).retireSite(kind: kind, id: id, reason: reason, retire: true)
-            }
-            guard count > 0 else { throw CommandFailure("no site with id \(id)\(kind.map { " of kind \($0)" } ?? "")") }
+            let count = try await global.operations.retireSite(id: id, kind: kind, reason: reason, retire: true)
+            guard count > 0 else { throw OperationFailure("no site with id \(id)\(kind.map { " of kind \($0)" } ?? "")") }
             if global.json { try Output.json(["retired": count]) } else { Output.line("retired \(count) site(s) with id \(id)") }
         }
     }
@@ -162,12 +109,8 @@ struct Sites: AsyncParsableCommand {
         @Option(name: .long, help: "enterprise, plant, section or district.") var kind: String?
 
         func run() async throws {
-            let global = self.global
-            let (id, kind) = (self.id, self.kind)
-            let count = try await global.runtime.withDatabase(logger: global.logger) { db in
-                try await PlanStore(database: db).retireSite(kind: kind, id: id, reason: nil, retire: false)
-            }
-            guard count > 0 else { throw CommandFailure("no site with id \(id)") }
+            let count = try await global.operations.retireSite(id: id, kind: kind, reason: nil, retire: false)
+            guard count > 0 else { throw OperationFailure("no site with id \(id)") }
             if global.json { try Output.json(["unretired": count]) } else { Output.line("site \(id) is active again") }
         }
     }

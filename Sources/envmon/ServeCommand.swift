@@ -1,9 +1,7 @@
 import ArgumentParser
-import ServiceLifecycle
-import Logging
 import EnvMonServer
-import EnvMonStore
 import Foundation
+import Logging
 
 /// `envmon serve`: the HTTP API, ingest workers, inbox watcher and alert loops in one process.
 struct Serve: AsyncParsableCommand {
@@ -66,24 +64,14 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         LogSetup.bootstrapOnce(level: global.logLevel ?? environment["ENVMON_LOG_LEVEL"] ?? "info", json: true)
-        let logger = global.logger
         let config = try serverConfiguration(environment: environment)
-        let runtime = global.runtime
-        // Fail before listening: the embedded cluster is migrated, a server must be current.
-        try await runtime.withDatabase(logger: logger, maximumConnections: 2) { _ in }
-        let (address, _) = try runtime.resolveAddress(logger: logger)
-        let database = try Database.unstarted(address, logger: logger, maximumConnections: config.poolSize)
+        let operations = global.operations
         let metrics = ServiceMetrics()
         metrics.bootstrapSystem()
-        logger.notice("envmon serve starting", metadata: [
+        operations.logger.notice("envmon serve starting", metadata: [
             "envmon.http": "\(config.host):\(config.port)", "envmon.workers": "\(config.workers)",
-            "envmon.inbox": "\(config.inbox?.path ?? "-")", "envmon.database": "\(address.displayLocation)",
+            "envmon.inbox": "\(config.inbox?.path ?? "-")",
         ])
-        let alertLoops = AlertLoops.services(
-            database: database, configuration: try Evaluate.loadConfiguration(global, alertFiles),
-            delivery: try NotifyContext.make(global), logger: logger)
-        try await EnvMonServices.group(
-            config: config, database: database, metrics: metrics, logger: logger, alertLoops: alertLoops
-        ).run()
+        try await operations.serve(config, alertsDirectory: alertFiles.alertsDir, metrics: metrics)
     }
 }

@@ -1,6 +1,6 @@
 public import ArgumentParser
+import EnvMonDomain
 import EnvMonServer
-import EnvMonStore
 import Foundation
 
 extension TokenScope: ExpressibleByArgument {}
@@ -26,11 +26,8 @@ struct Token: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let global = self.global
-            let (name, scope) = (self.name.trimmingCharacters(in: .whitespaces), self.scope)
-            let created = try await global.runtime.withDatabase(logger: global.logger) { db in
-                try await TokenStore(database: db).create(name: name, scope: scope)
-            }
+            let created = try await global.operations.createToken(name: name.trimmingCharacters(in: .whitespaces),
+                                                                  scope: scope)
             if global.json {
                 struct Created: Encodable { var token: APIToken; var secret: String }
                 try Output.json(Created(token: created.token, secret: created.secret))
@@ -47,14 +44,11 @@ struct Token: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let global = self.global
-            let tokens = try await global.runtime.withDatabase(logger: global.logger) { db in
-                try await TokenStore(database: db).list()
-            }
+            let tokens = try await global.operations.tokens()
             if global.json { try Output.json(["tokens": tokens]); return }
             Output.line("id    name                 scope   prefix        created              last used            revoked")
             for t in tokens {
-                Output.line([String(t.id).padding(5), t.name.padding(20), t.scope.rawValue.padding(7), t.prefix.padding(13),
+                Output.line([String(t.id).padding(5), t.name.printable.padding(20), t.scope.rawValue.padding(7), t.prefix.padding(13),
                              t.createdAt.iso8601Text.padding(20),
                              (t.lastUsedAt?.iso8601Text ?? "-").padding(20),
                              t.revokedAt?.iso8601Text ?? "-"].joined(separator: " "))
@@ -68,11 +62,7 @@ struct Token: AsyncParsableCommand {
         @Argument(help: "Token id or name.") var token: String
 
         func run() async throws {
-            let global = self.global
-            let reference = self.token
-            let revoked = try await global.runtime.withDatabase(logger: global.logger) { db in
-                try await TokenStore(database: db).revoke(reference)
-            }
+            let revoked = try await global.operations.revokeTokens(token)
             if global.json { try Output.json(["revoked": revoked]); return }
             for t in revoked { Output.line("revoked token \(t.id) '\(t.name)' (\(t.scope.rawValue))") }
         }
