@@ -163,27 +163,78 @@ struct FileLock {
 /// posix_spawn + waitpid rather than Foundation.Process: Process.waitUntilExit can miss a
 /// child's exit when called off the main thread and hang forever (seen with pg_ctl here).
 /// Output goes to temporary files, so a daemon that keeps a pipe open cannot block us either.
-enum Shell {
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+/// Public for the test support, which runs short helper programs (openssl, iconv) the same way.
+public enum Shell {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
     }
 
-    static func run(
-        _ executable: String, _ arguments: [String], environment: [String: String] = [:]
+    /// A started program: its pid, and where its output goes until it is waited for.
+    public struct Child: Sendable {
+        public let pid: pid_t
+        let executable: String
+        let outPath: String
+        let errPath: String
+
+        /// Sends `signal` (e.g. SIGKILL, SIGTERM) to the program.
+        public func signal(_ signal: Int32) {
+            kill(pid, signal)
+        }
+
+        /// True once the program has exited; reaps it and returns its result then.
+        /// `nil` while it still runs. Never blocks.
+        public func poll() throws(EmbeddedPostgresError) -> Result? {
+            var status: Int32 = 0
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == 0 { return nil }
+            guard reaped == pid else {
+                throw .init("waiting for \(executable) failed: \(String(cString: strerror(errno)))")
+            }
+            return collect(status)
+        }
+
+        /// Blocks the calling thread until the program exits.
+        public func wait() throws(EmbeddedPostgresError) -> Result {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 {
+                guard errno == EINTR else { throw .init("waiting for \(executable) failed: \(String(cString: strerror(errno)))") }
+            }
+            return collect(status)
+        }
+
+        private func collect(_ status: Int32) -> Result {
+            // WIFEXITED / WEXITSTATUS, spelled out (the C macros are not imported).
+            let exitCode: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+            let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+            unlink(outPath)
+            unlink(errPath)
+            return Result(status: exitCode, stdout: out, stderr: err)
+        }
+    }
+
+    /// Runs `executable` to completion; `standardInput` names a file to read as stdin (default
+    /// /dev/null). Blocks the calling thread until the program exits.
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], standardInput: String? = nil
     ) throws(EmbeddedPostgresError) -> Result {
+        try spawn(executable, arguments, environment: environment, standardInput: standardInput).wait()
+    }
+
+    /// Starts `executable` and returns at once; stdout and stderr go to temporary files that
+    /// `Child.wait()` or `Child.poll()` read and remove.
+    public static func spawn(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], standardInput: String? = nil
+    ) throws(EmbeddedPostgresError) -> Child {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-shell-\(UUID().uuidString)")
         let outPath = scratch.path + ".out"
         let errPath = scratch.path + ".err"
-        defer {
-            unlink(outPath)
-            unlink(errPath)
-        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, standardInput ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
 
@@ -210,16 +261,10 @@ enum Shell {
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard spawned == 0 else {
+            unlink(outPath)
+            unlink(errPath)
             throw .init("cannot run \(executable): \(String(cString: strerror(spawned)))")
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 {
-            guard errno == EINTR else { throw .init("waiting for \(executable) failed: \(String(cString: strerror(errno)))") }
-        }
-        // WIFEXITED / WEXITSTATUS, spelled out (the C macros are not imported).
-        let exitCode: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        return Result(status: exitCode, stdout: out, stderr: err)
+        return Child(pid: pid, executable: executable, outPath: outPath, errPath: errPath)
     }
 }
