@@ -10,7 +10,7 @@ let minute = 60.0, hour = 3_600.0, day = 86_400.0
 func rule(_ name: String = "PlanTargetMissed", kind: AlertRuleKind = .target, severity: AlertSeverity = .critical,
           for pending: Double = 0, keepFiringFor: Double = 0) -> AlertRule {
     AlertRule(name: name, kind: kind, severity: severity, pendingFor: pending, keepFiringFor: keepFiringFor,
-              summary: "{metric_zh}未达标：{scope} {period} 实际{value}，目标{target}，差{gap_pct}",
+              summary: "{metric_zh}未达标：{scope} {period} 实际{value}，目标{target}，差{shortfall_pct}",
               description: "{metric}")
 }
 
@@ -53,8 +53,8 @@ struct Store {
         let notice = try #require(result.notices.first)
         #expect(result.notices.count == 1)
         #expect(notice.status == .firing)
-        #expect(notice.severity == "critical")
-        #expect(notice.kind == "target")
+        #expect(notice.severity == .critical)
+        #expect(notice.kind == .target)
         #expect(notice.labels["period"] == "2026-10")
         #expect(notice.labels["alertname"] == "PlanTargetMissed")
         #expect(notice.annotations["summary"] == "污水集中处理率未达标：all 2026-10 实际91.2%，目标95%，差3.8个百分点")

@@ -13,8 +13,10 @@ func issues(ofRoutes text: String, environment: [String: String] = [:]) -> [Aler
 }
 
 func notice(_ labels: [String: String]) -> AlertNotice {
-    AlertNotice(fingerprint: "f", rule: labels["alertname"] ?? "R", kind: labels["kind"] ?? "target",
-                severity: labels["severity"] ?? "warning", status: .firing, labels: labels, annotations: [:],
+    AlertNotice(fingerprint: "f", rule: labels["alertname"] ?? "R",
+                kind: labels["kind"].flatMap(AlertRuleKind.init(rawValue:)) ?? .target,
+                severity: labels["severity"].flatMap(AlertSeverity.init(rawValue:)) ?? .warning, status: .firing,
+                labels: labels, annotations: [:],
                 startsAt: Date(timeIntervalSince1970: 0))
 }
 

@@ -33,7 +33,8 @@ import Testing
         #expect(AlertMetricName.decimal(.nan, places: 1) == "NaN")
         let variables = TemplateRenderer.variables(
             rule: rule(), labels: ["metric": "park_green_per_capita_m2"], annotations: [:], value: 11, target: 12)
-        #expect(variables["gap"] == "1 m²")
+        #expect(variables["gap"] == "-1 m²")  // value − target, as in analytics.plan_progress
+        #expect(variables["shortfall"] == "1 m²")
         #expect(variables["value"] == "11 m²")
     }
 }

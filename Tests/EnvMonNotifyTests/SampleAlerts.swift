@@ -12,14 +12,14 @@ enum SampleAlerts {
     static let summary = "污水集中处理率 91.2%，低于计划目标 95%"
 
     static let sewageMissed = AlertNotice(
-        alertID: 42, fingerprint: "f3a9c1d2e4b5a6c7", rule: "sewage_target_missed", kind: "target", severity: "critical",
+        alertID: 42, fingerprint: "f3a9c1d2e4b5a6c7", rule: "sewage_target_missed", kind: .target, severity: .critical,
         status: .firing,
         labels: ["metric": "sewage_treatment_rate", "scope": "district", "period": "2026-Q3", "plant_id": "WWTP-01"],
         annotations: ["summary": summary, "description": "第三季度处理量不足 <请核查> & 上报"],
         value: 0.912, target: 0.95, startsAt: startsAt)
 
     static let codExceedance = AlertNotice(
-        alertID: 43, fingerprint: "0b1c2d3e4f5a6b7c", rule: "emission_exceedance", kind: "exceedance", severity: "warning",
+        alertID: 43, fingerprint: "0b1c2d3e4f5a6b7c", rule: "emission_exceedance", kind: .exceedance, severity: .warning,
         status: .resolved,
         labels: ["metric": "emissions_compliance_rate", "enterprise_id": "E-3201", "outlet_id": "DW001", "pollutant": "COD",
                  "unit": "mg/L", "scope": "enterprise"],

@@ -1,3 +1,4 @@
+import EnvMonDomain
 @testable import EnvMonServer
 @testable import EnvMonStore
 import EnvMonTestSupport
@@ -7,7 +8,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-@Suite("Tokens, scopes and request limits", .timeLimit(.minutes(2)))
+@Suite("Tokens, scopes and request limits", .timeLimit(.minutes(2)), .temporaryDatabases)
 struct AuthAndLimitTests {
     /// Which token a case sends.
     enum Credential: String, Sendable {
@@ -135,7 +136,7 @@ struct AuthAndLimitTests {
             #expect(!String(describing: listed).contains(created.secret))
             _ = try await store.revoke(String(created.token.id))
             #expect(try await store.authenticate(secret: created.secret) == nil)
-            await #expect(throws: TokenNotFound.self) { try await store.revoke("nobody") }
+            await #expect(throws: EnvMonError.notFound("no API token nobody")) { try await store.revoke("nobody") }
         }
     }
 

@@ -1,3 +1,4 @@
+import EnvMonDomain
 @testable import EnvMonServer
 import EnvMonStore
 import EnvMonTestSupport
@@ -7,12 +8,12 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-@Suite("Metrics, plan and alerts over HTTP", .timeLimit(.minutes(2)))
+@Suite("Metrics, plan and alerts over HTTP", .timeLimit(.minutes(2)), .temporaryDatabases)
 struct BureauAPITests {
     static let firingAlert = """
         INSERT INTO envmon.alert (fingerprint, rule, kind, severity, state, labels, value, target, active_since, fired_at,
                                   last_seen_active)
-        VALUES ('fp-1', 'SewageTreatmentBelowPlan', 'plan', 'warning', 'firing', '{"scope": "all"}', 0.91, 0.95,
+        VALUES ('fp-1', 'SewageTreatmentBelowPlan', 'target', 'warning', 'firing', '{"scope": "all"}', 0.91, 0.95,
                 now() - interval '2 hours', now() - interval '1 hour', now())
         """
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 @testable import envmon
+import EnvMonDomain
 @testable import EnvMonServer
 import EnvMonStore
 import Foundation

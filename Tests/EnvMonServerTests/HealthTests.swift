@@ -1,3 +1,4 @@
+import EnvMonDomain
 @testable import EnvMonServer
 import EnvMonStore
 import EnvMonTestSupport
@@ -8,7 +9,7 @@ import NIOCore
 import PostgresNIO
 import Testing
 
-@Suite("Health, readiness and Prometheus metrics", .timeLimit(.minutes(2)))
+@Suite("Health, readiness and Prometheus metrics", .timeLimit(.minutes(2)), .temporaryDatabases)
 struct HealthTests {
     @Test("/readyz is 503 while the database is unreachable and 200 again once it is back; /healthz stays 200")
     func readinessFollowsTheDatabase() async throws {
@@ -30,8 +31,8 @@ struct HealthTests {
                 }
             }
         }
-        try await testDB.withDatabase(connections: 4) { db in
-            let app = buildApplication(config: settings, database: db, metrics: ServiceMetrics(), logger: Harness.logger)
+        do {
+            let app = try Harness.application(testDB, config: settings)
             try await app.test(.router) { client in
                 #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok)
                 try await reachable(false)
@@ -54,22 +55,28 @@ struct HealthTests {
         }
     }
 
-    @Test("/readyz is 503 when migrations are pending")
+    @Test("/readyz is 503 when migrations become pending while serving; a server refuses to start on them")
     func pendingMigrations() async throws {
         let testDB = try await TestDatabase.make()
-        try await testDB.execute("DELETE FROM envmon.schema_migrations WHERE name = 'views'")
         // This test is about the verdict, not the time limit: under a fully loaded machine
         // (the suite's big loads run alongside) the default 3 s was seen to run out.
         var config = ServerConfiguration.test
         config.readinessTimeout = .seconds(30)
         let settings = config
-        try await testDB.withDatabase { db in
-            let app = buildApplication(config: settings, database: db, metrics: ServiceMetrics(), logger: Harness.logger)
+        do {
+            let app = try Harness.application(testDB, config: settings)
             try await app.test(.router) { client in
+                #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok)
+                try await testDB.execute("DELETE FROM envmon.schema_migrations WHERE name = 'views'")
                 let response = try await client.execute(uri: "/readyz", method: .get)
                 #expect(response.status == .serviceUnavailable)
                 #expect(try Harness.json(response.body)["error"] as? String == "migrations_pending")
             }
+        }
+        // Starting on a database with pending migrations fails before serving anything.
+        let app = try Harness.application(testDB, config: settings)
+        await #expect(throws: SchemaNotCurrent.self) {
+            try await app.test(.router) { _ in }
         }
     }
 

@@ -1,3 +1,4 @@
+import EnvMonDomain
 @testable import EnvMonServer
 import EnvMonStore
 import EnvMonTestSupport
@@ -5,7 +6,7 @@ import Foundation
 import ServiceLifecycle
 import Testing
 
-@Suite("The inbox folder", .timeLimit(.minutes(2)))
+@Suite("The inbox folder", .timeLimit(.minutes(2)), .temporaryDatabases)
 struct InboxTests {
     @Test("good files go to done/, bad ones to failed/ with a .error.txt; .part files wait")
     func doneAndFailed() async throws {

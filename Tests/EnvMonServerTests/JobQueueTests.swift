@@ -8,21 +8,17 @@ import PostgresNIO
 import ServiceLifecycle
 import Testing
 
-@Suite("The durable job queue and its workers", .timeLimit(.minutes(2)))
+@Suite("The durable job queue and its workers", .timeLimit(.minutes(2)), .temporaryDatabases)
 struct JobQueueTests {
     /// Archives CSV text with a queued job, as the HTTP and inbox paths do.
     static func enqueue(_ db: Database, csv: String) async throws -> Int64 {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-q-\(UUID().uuidString).csv")
         try Data(csv.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let survey = try IngestService.survey(file)
         var request = IngestRequest(kind: .emissions, uploader: "tests", fileName: "q.csv")
-        request.source = "http"
-        let stored = try await UploadArchive(database: db).store(
-            .init(kind: .emissions, fileName: "q.csv", uploader: "tests", source: "http", format: .csv,
-                  encoding: survey.detected.rawValue, sha256: survey.sha256, size: survey.size, options: request.storedOptions),
-            file: file, queue: true)
-        return stored.id
+        request.source = .http
+        request.format = .csv
+        return try await Intake(database: db).accept(try SurveyedFile.survey(file), request: request).uploadID
     }
 
     /// Runs a pool of workers until `done` says so (or the time runs out), then shuts it down gracefully.

@@ -1,3 +1,4 @@
+import EnvMonDomain
 @testable import EnvMonServer
 import EnvMonStore
 import EnvMonTestSupport
@@ -8,7 +9,7 @@ import FoundationNetworking
 import ServiceLifecycle
 import Testing
 
-@Suite("envmon serve's ServiceGroup", .timeLimit(.minutes(2)))
+@Suite("envmon serve's ServiceGroup", .timeLimit(.minutes(2)), .temporaryDatabases)
 struct ServiceGroupTests {
     /// A port nobody listens on now.
     static func freePort() throws -> Int {
@@ -46,8 +47,8 @@ struct ServiceGroupTests {
         config.port = try Self.freePort()
         config.workers = 2
         let token = try await testDB.withDatabase { db in try await TokenStore(database: db).create(name: "ops", scope: .upload).secret }
-        let database = try Database.unstarted(testDB.address, logger: Harness.logger, maximumConnections: config.poolSize)
-        let group = EnvMonServices.group(config: config, database: database, metrics: ServiceMetrics(), logger: Harness.logger)
+        let app = try Harness.application(testDB, config: config)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: Harness.logger))
         let base = "http://127.0.0.1:\(config.port)"
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

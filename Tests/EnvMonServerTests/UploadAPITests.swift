@@ -1,3 +1,5 @@
+import EnvMonDomain
+import EnvMonTestSupport
 @testable import EnvMonServer
 import EnvMonStore
 import Foundation
@@ -6,7 +8,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-@Suite("Uploads over HTTP", .timeLimit(.minutes(2)))
+@Suite("Uploads over HTTP", .timeLimit(.minutes(2)), .temporaryDatabases)
 struct UploadAPITests {
     @Test("a raw CSV body is accepted with 202, then a worker loads it")
     func rawUploadIsLoaded() async throws {

@@ -8,7 +8,7 @@ import Testing
 
 /// Each rule kind fires and resolves on data loaded through the real ingest path; times are set
 /// with the evaluation clock, never by sleeping.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(3)), .temporaryDatabases)
 struct AlertEvaluationTests {
     static func at(_ text: String) -> Date {
         ISO8601DateFormatter().date(from: text) ?? Date(timeIntervalSince1970: 0)
@@ -24,7 +24,7 @@ struct AlertEvaluationTests {
 
     func prepared() async throws -> TestDatabase {
         let db = try await TestDatabase.make()
-        try await db.withDatabase { try await RuntimeConfiguration.seedDefaults($0, environment: [:]) }
+        try await db.withDatabase { try await TestDatabase.seedDefaultTargets($0) }
         return db
     }
 
@@ -32,8 +32,8 @@ struct AlertEvaluationTests {
         try await db.withDatabase { try await AlertEvaluator(database: $0, configuration: configuration).evaluate(at: date) }
     }
 
-    func alerts(_ db: TestDatabase, rule: String) async throws -> [StoredAlert] {
-        try await db.withDatabase { try await AlertStore(database: $0).list(state: "all") }.filter { $0.rule == rule }
+    func alerts(_ db: TestDatabase, rule: String) async throws -> [AlertState] {
+        try await db.withDatabase { try await AlertStore(database: $0).list(state: nil) }.filter { $0.rule == rule }
     }
 
     func outboxCount(_ db: TestDatabase) async throws -> Int {
@@ -59,10 +59,10 @@ struct AlertEvaluationTests {
         let fired = try await alerts(db, rule: "PlanTargetMissed")
         #expect(fired.count == 1)
         let alert = try #require(fired.first)
-        #expect(alert.state == "firing")
+        #expect(alert.state == .firing)
         #expect(alert.labels["metric"] == "sewage_treatment_rate")
         #expect(alert.labels["scope"] == "all")
-        #expect(alert.severity == "critical")
+        #expect(alert.severity == .critical)
         #expect(alert.value == 0.9)
         #expect(alert.annotations["summary"]?.contains("污水集中处理率") == true)
         #expect(first.notificationsQueued >= 1)
@@ -77,13 +77,13 @@ struct AlertEvaluationTests {
         // A corrected report resolves it, and the resolved notice is queued.
         _ = try await db.ingest(.sewage, csv: Self.sewageMet)
         let later = try await evaluate(db, at: t0.addingTimeInterval(3600))
-        #expect(later.changes.contains { $0.rule == "PlanTargetMissed" && $0.to == "resolved" })
+        #expect(later.changes.contains { $0.rule == "PlanTargetMissed" && $0.to == .resolved })
         let resolved = try #require(try await alerts(db, rule: "PlanTargetMissed").first)
-        #expect(resolved.state == "resolved")
+        #expect(resolved.state == .resolved)
         #expect(try await outboxCount(db) > queued)
         let history = try await db.withDatabase { try await AlertStore(database: $0).history(alertID: resolved.id ?? 0) }
-        #expect(history.map(\.event).contains("firing"))
-        #expect(history.map(\.event).contains("resolved"))
+        #expect(history.map(\.event).contains(.firing))
+        #expect(history.map(\.event).contains(.resolved))
     }
 
     @Test func exceedanceNamesTheDaysAndLeavesTheWindow() async throws {
@@ -91,7 +91,7 @@ struct AlertEvaluationTests {
         _ = try await db.ingest(.emissions, csv: Feeds.emissions)
         _ = try await evaluate(db, at: Self.at("2026-03-05T09:00:00+08:00"))
         let alert = try #require(try await alerts(db, rule: "EmissionLimitExceeded").first)
-        #expect(alert.state == "firing")
+        #expect(alert.state == .firing)
         #expect(alert.labels["enterprise_id"] == "91310115MA1H000002")
         #expect(alert.labels["outlet_id"] == "DW001")
         #expect(alert.labels["pollutant"] == "COD")
@@ -99,7 +99,7 @@ struct AlertEvaluationTests {
         #expect(alert.annotations["summary"]?.contains("南湖化工") == true)
         // 40 days later the exceeding day is outside the 31-day window.
         _ = try await evaluate(db, at: Self.at("2026-04-10T09:00:00+08:00"))
-        #expect(try await alerts(db, rule: "EmissionLimitExceeded").first?.state == "resolved")
+        #expect(try await alerts(db, rule: "EmissionLimitExceeded").first?.state == .resolved)
     }
 
     @Test func sectionWorseThanVFires() async throws {
@@ -124,8 +124,8 @@ struct AlertEvaluationTests {
         #expect(retired == 1)
         _ = try await evaluate(db, at: t.addingTimeInterval(600))
         let after = try await alerts(db, rule: "FeedMissing").filter { $0.labels["site_kind"] == "enterprise" }
-        #expect(after.first { $0.labels["site_id"] == "91310115MA1H000002" }?.state == "resolved")
-        #expect(after.first { $0.labels["site_id"] == "91310115MA1H000001" }?.state == "firing")
+        #expect(after.first { $0.labels["site_id"] == "91310115MA1H000002" }?.state == .resolved)
+        #expect(after.first { $0.labels["site_id"] == "91310115MA1H000001" }?.state == .firing)
     }
 
     @Test func aBadUploadRaisesDataQualityForItsUploader() async throws {
@@ -143,7 +143,7 @@ struct AlertEvaluationTests {
         // The same person sends a clean file: resolved.
         _ = try await db.ingest(.waste, csv: csv.replacingOccurrences(of: "abc", with: "100"))
         _ = try await evaluate(db, at: Self.at("2026-04-01T10:00:00+08:00"))
-        #expect(try await alerts(db, rule: "UploadRejectedRows").first?.state == "resolved")
+        #expect(try await alerts(db, rule: "UploadRejectedRows").first?.state == .resolved)
     }
 
     static func configuration(rules: String, routes: String? = nil) throws -> AlertConfiguration {
@@ -167,16 +167,16 @@ struct AlertEvaluationTests {
         _ = try await db.ingest(.sewage, csv: Self.sewageMissed)
         let t0 = Self.at("2026-04-02T09:00:00+08:00")
         _ = try await evaluate(db, at: t0, configuration: config)
-        #expect(try await alerts(db, rule: "SlowTarget").first?.state == "pending")
+        #expect(try await alerts(db, rule: "SlowTarget").first?.state == .pending)
         _ = try await evaluate(db, at: t0.addingTimeInterval(1800), configuration: config)
-        #expect(try await alerts(db, rule: "SlowTarget").first?.state == "pending")
+        #expect(try await alerts(db, rule: "SlowTarget").first?.state == .pending)
         _ = try await evaluate(db, at: t0.addingTimeInterval(3600), configuration: config)
-        #expect(try await alerts(db, rule: "SlowTarget").first?.state == "firing")
+        #expect(try await alerts(db, rule: "SlowTarget").first?.state == .firing)
         _ = try await db.ingest(.sewage, csv: Self.sewageMet)
         _ = try await evaluate(db, at: t0.addingTimeInterval(5400), configuration: config)
-        #expect(try await alerts(db, rule: "SlowTarget").first?.state == "firing", "keep_firing_for holds it")
+        #expect(try await alerts(db, rule: "SlowTarget").first?.state == .firing, "keep_firing_for holds it")
         _ = try await evaluate(db, at: t0.addingTimeInterval(4 * 3600), configuration: config)
-        #expect(try await alerts(db, rule: "SlowTarget").first?.state == "resolved")
+        #expect(try await alerts(db, rule: "SlowTarget").first?.state == .resolved)
     }
 
     @Test func silencesSuppressNotificationsNotEvaluation() async throws {
@@ -189,7 +189,7 @@ struct AlertEvaluationTests {
                 endsAt: t0.addingTimeInterval(86_400), author: "王工", reason: "污水厂检修")
         }
         _ = try await evaluate(db, at: t0)
-        #expect(try await alerts(db, rule: "PlanTargetMissed").first?.state == "firing")
+        #expect(try await alerts(db, rule: "PlanTargetMissed").first?.state == .firing)
         let rows = try await db.rows("SELECT payload::text AS p FROM envmon.notification_outbox")
         #expect(!rows.contains { ($0["p"] ?? nil)?.contains("sewage_treatment_rate") == true })
     }
@@ -226,7 +226,7 @@ struct AlertEvaluationTests {
         _ = try await evaluate(db, at: t0.addingTimeInterval(12 * 3600), configuration: config)
         #expect(try await outboxCount(db) == 2, "acknowledged: no more repeats")
         let events = try await db.withDatabase { try await AlertStore(database: $0).history(alertID: id) }
-        #expect(events.contains { $0.event == "acknowledged" && $0.actor == "李主任" })
+        #expect(events.contains { $0.event == .acknowledged && $0.actor == "李主任" })
     }
 
     @Test func escalatesOnceWhenUnacknowledged() async throws {

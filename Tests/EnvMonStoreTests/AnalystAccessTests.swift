@@ -3,7 +3,7 @@ import EnvMonTestSupport
 import Foundation
 import Testing
 
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(2)), .temporaryDatabases)
 struct AnalystAccessTests {
     @Test func aCreatedAnalystReadsViewsButNotTokensAndCannotWrite() async throws {
         let db = try await TestDatabase.make()

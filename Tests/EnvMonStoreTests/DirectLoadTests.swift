@@ -7,7 +7,7 @@ import Testing
 
 /// Emissions whose keys are all new go straight into `envmon.emission_reading`
 /// (`DirectEmissions`); what the staging path would compute in SQL must come out the same.
-@Suite("Direct emissions loads")
+@Suite("Direct emissions loads", .temporaryDatabases)
 struct DirectLoadTests {
     /// `emission_daily` recomputed from the stored readings, as the staging path does it.
     static let recomputedDaily = """
@@ -210,14 +210,14 @@ struct DirectLoadTests {
             var starts = 0
             let outcome = try await IngestService(database: database).load(
                 uploadID: stored.id, request: IngestRequest(kind: .emissions, uploader: "tests"), encoding: .utf8,
-                isSpreadsheet: false, fileName: "feb-corrected.csv"
+                fileName: "feb-corrected.csv"
             ) { fromStart in
                 if fromStart {
                     offset = 0
                     starts += 1
                 }
                 guard offset < corrected.count else { return nil }
-                let end = min(offset + IngestService.readSize, corrected.count)
+                let end = min(offset + SurveyedFile.readSize, corrected.count)
                 defer { offset = end }
                 return Data(corrected[offset..<end])
             }
@@ -266,12 +266,12 @@ struct DirectLoadTests {
 
     @Test func civilDaysRoundTrip() {
         for days in stride(from: -800_000, through: 800_000, by: 997) {
-            let (y, m, d) = DirectEmissions.civil(fromDays: days)
-            #expect(DirectEmissions.daysFromCivil(year: y, month: m, day: d) == days)
+            let (y, m, d) = CivilCalendar.civil(fromDays: days)
+            #expect(CivilCalendar.daysFromCivil(year: y, month: m, day: d) == days)
         }
-        #expect(DirectEmissions.civil(fromDays: 0) == (1970, 1, 1))
-        #expect(DirectEmissions.civil(fromDays: 19_782) == (2024, 2, 29))
-        #expect(DirectEmissions.isoDate(days: 19_782) == "2024-02-29")
-        #expect(DirectEmissions.isoDate(days: -719_468) == "0000-03-01")
+        #expect(CivilCalendar.civil(fromDays: 0) == (1970, 1, 1))
+        #expect(CivilCalendar.civil(fromDays: 19_782) == (2024, 2, 29))
+        #expect(CivilDate(dayNumber: 19_782).description == "2024-02-29")
+        #expect(CivilDate(dayNumber: -719_468).description == "0000-03-01")
     }
 }

@@ -1,3 +1,4 @@
+import EmbeddedPostgres
 import EnvMonDomain
 @testable import EnvMonServer
 @testable import EnvMonStore
@@ -64,7 +65,7 @@ enum Feeds {
     static func ndjson(_ csv: String) -> String { objects(csv).joined(separator: "\n") + "\n" }
 }
 
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(3)), .temporaryDatabases)
 struct IngestLoadTests {
     static let kinds = FeedKind.allCases
 
@@ -266,7 +267,7 @@ struct IngestLoadTests {
             var half: Data? = Data(text.utf8.prefix(text.utf8.count / 2))
             return try await IngestService(database: database).load(
                 uploadID: stored.id, request: IngestRequest(kind: .emissions, uploader: "tests"), encoding: .utf8,
-                isSpreadsheet: false, fileName: "crash.csv"
+                fileName: "crash.csv"
             ) { _ in
                 // The first half is COPY'd (straight into the readings table)… then the worker dies.
                 guard let first = half else { throw Crash() }
@@ -316,19 +317,18 @@ struct IngestLoadTests {
 
     /// The text as Excel on a Chinese Windows writes it, converted by the system's iconv.
     static func gb18030(_ text: String) -> [UInt8]? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/iconv")
-        process.arguments = ["-f", "UTF-8", "-t", "GB18030"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        guard (try? process.run()) != nil else { return nil }
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try? input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? Array(data) : nil
+        // iconv writes GB18030 as raw bytes; it reads the text from a file and writes to one.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-iconv-\(UUID().uuidString)")
+        let input = scratch.path + ".in", output = scratch.path + ".out"
+        defer {
+            try? FileManager.default.removeItem(atPath: input)
+            try? FileManager.default.removeItem(atPath: output)
+        }
+        guard (try? Data(text.utf8).write(to: URL(fileURLWithPath: input))) != nil,
+              let result = try? Shell.run("/bin/sh", ["-c", "iconv -f UTF-8 -t GB18030 > \"$0\"", output], standardInput: input),
+              result.status == 0,
+              let data = FileManager.default.contents(atPath: output) else { return nil }
+        return Array(data)
     }
 }
 

@@ -5,17 +5,11 @@ import Foundation
 import PostgresNIO
 import Testing
 
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(3)), .temporaryDatabases)
 struct MigrationTests {
     /// An empty database (not from the template).
     func emptyDatabase() async throws -> ServerAddress {
-        var address = try await TestCluster.shared.address()
-        let name = "m_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12))"
-        try await TestCluster.withConnection(address) { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: TestDatabase.logger)
-        }
-        address.database = name
-        return address
+        try await TestDatabase.makeEmpty()
     }
 
     @Test func appliesOnEmptyDatabaseThenRerunIsANoOp() async throws {

@@ -14,7 +14,7 @@ import Testing
 /// Alerts evaluated on ingested data travel through the notification outbox to real servers on
 /// loopback (aiosmtpd with STARTTLS and AUTH, an HTTP listener): retried while a server is down,
 /// delivered once it is back, never lost, and failures stay visible.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(3)), .temporaryDatabases)
 struct OutboxDeliveryTests {
     static let t0 = ISO8601DateFormatter().date(from: "2026-04-02T09:00:00+08:00") ?? Date(timeIntervalSince1970: 0)
     static let sewageMissed = "plant_id,district,period,sewage_discharged_m3,sewage_treated_m3\nP1,城关街道,2026-03,1000,900\n"
@@ -68,7 +68,7 @@ struct OutboxDeliveryTests {
     /// A migrated database with the sewage target missed and evaluated at `t0`.
     func missedTarget(receiver: String) async throws -> (TestDatabase, AlertConfiguration) {
         let db = try await TestDatabase.make()
-        try await db.withDatabase { try await RuntimeConfiguration.seedDefaults($0, environment: [:]) }
+        try await db.withDatabase { try await TestDatabase.seedDefaultTargets($0) }
         _ = try await db.ingest(.sewage, csv: Self.sewageMissed)
         let configuration = try Self.configuration(receiver: receiver)
         try await evaluate(db, configuration, at: Self.t0)
@@ -91,7 +91,7 @@ struct OutboxDeliveryTests {
     }
 
     func summary(_ db: TestDatabase) async throws -> String {
-        let alerts = try await db.withDatabase { try await AlertStore(database: $0).list(state: "all") }
+        let alerts = try await db.withDatabase { try await AlertStore(database: $0).list(state: nil) }
         return try #require(alerts.first { $0.rule == "PlanTargetMissed" }?.annotations["summary"])
     }
 

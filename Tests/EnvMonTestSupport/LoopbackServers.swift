@@ -1,3 +1,4 @@
+import EmbeddedPostgres
 public import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -54,7 +55,6 @@ public final class LoopbackServer: @unchecked Sendable {
         let line = await readLine(stdout.fileHandleForReading)
         guard let port = line.flatMap({ Int($0) }) else {
             process.terminate()
-            process.waitUntilExit()
             let message = (try? String(contentsOf: errorLog, encoding: .utf8)) ?? ""
             throw HarnessFailure(message: "\(script) did not start: \(message)")
         }
@@ -68,7 +68,9 @@ public final class LoopbackServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(5)
         while process.isRunning, Date() < deadline { usleep(20_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        // Never Process.waitUntilExit: off the main thread it can miss the exit and hang forever.
+        let killed = Date().addingTimeInterval(5)
+        while process.isRunning, Date() < killed { usleep(20_000) }
     }
 
     /// The JSON records written so far, oldest first.
@@ -150,30 +152,16 @@ public struct TestCertificates {
     }
 
     private static func openssl(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw HarnessFailure(message: "openssl \(arguments.first ?? "") failed: \(message)")
+        let result = try Shell.run("/usr/bin/openssl", arguments)
+        guard result.status == 0 else {
+            throw HarnessFailure(message: "openssl \(arguments.first ?? "") failed: \(result.stderr)")
         }
     }
 }
 
 /// A port on 127.0.0.1 where nothing listens (bound, read and released by Python).
 public func closedLoopbackPort() throws -> Int {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-    process.arguments = ["-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"]
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    process.waitUntilExit()
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    return try #require(Int(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+    let result = try Shell.run(
+        "/usr/bin/python3", ["-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
+    return try #require(Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
 }

@@ -1,4 +1,5 @@
 import EmbeddedPostgres
+import EnvMonAlerting
 public import EnvMonDomain
 public import EnvMonServer
 public import EnvMonStore
@@ -30,15 +31,28 @@ public struct TestDatabase: Sendable {
     public static func make() async throws -> TestDatabase {
         let cluster = try await TestCluster.shared.address()
         let template = try await TestCluster.shared.template()
-        let name = "t_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))"
+        let name = TestCluster.databaseName(prefix: "t")
         try await TestCluster.whileInUse {
             try await TestCluster.withConnection(cluster) { connection in
                 _ = try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE \(template)"), logger: logger)
             }
         }
+        await DatabaseRegistry.current?.register(name)
         var address = cluster
         address.database = name
         return TestDatabase(address: address, name: name)
+    }
+
+    /// An empty database, not copied from the migrated template (for migration tests).
+    public static func makeEmpty() async throws -> ServerAddress {
+        var address = try await TestCluster.shared.address()
+        let name = TestCluster.databaseName(prefix: "m")
+        try await TestCluster.withConnection(address) { connection in
+            _ = try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+        }
+        await DatabaseRegistry.current?.register(name)
+        address.database = name
+        return address
     }
 
     /// Runs `body` with a pool on this database.
@@ -139,7 +153,7 @@ public struct UploadSummary: Sendable, CustomStringConvertible {
     public let report: IngestReport
 
     public var id: Int64 { report.id ?? -1 }
-    public var status: String { report.status }
+    public var status: String { report.status.rawValue }
     public var rowsTotal: Int { report.rowsTotal }
     public var rowsLoaded: Int { report.rowsLoaded }
     public var rowsUnchanged: Int { report.rowsUnchanged }
@@ -178,13 +192,54 @@ public actor TestCluster {
         return address
     }
 
+    /// A fresh database name carrying this process's id, so that a later run can tell which
+    /// leftovers belong to processes that have exited (`sweepAbandoned`).
+    public static func databaseName(prefix: String) -> String {
+        let random = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+        return "\(prefix)_\(getpid())_\(random)"
+    }
+
+    /// Drops a test database, waiting while its last sessions close.
+    public static func drop(database name: String) async throws {
+        let base = try await shared.address()
+        try await whileInUse {
+            try await withConnection(base) { connection in
+                _ = try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"),
+                                               logger: TestDatabase.logger)
+            }
+        }
+    }
+
+    /// Drops the test databases (`t_<pid>_…`, `m_<pid>_…`) of processes that no longer run: a
+    /// killed or crashed run leaves them behind, and the cluster outlives every run.
+    static func sweepAbandoned(base: ServerAddress) async throws {
+        let names: [String] = try await withConnection(base) { connection in
+            var names: [String] = []
+            for try await name in try await connection.query(
+                "SELECT datname FROM pg_database WHERE datname ~ '^[tm]_[0-9]+_'", logger: TestDatabase.logger
+            ).decode(String.self) {
+                names.append(name)
+            }
+            return names
+        }
+        for name in names {
+            let parts = name.split(separator: "_")
+            guard parts.count >= 3, let pid = pid_t(parts[1]), pid != getpid() else { continue }
+            if kill(pid, 0) == 0 || errno == EPERM { continue }
+            try? await drop(database: name)
+        }
+    }
+
     /// A migrated template database named after the migrations' and views' checksums.
     public func template() async throws -> String {
         if let templateName { return templateName }
         // The actor suspends while building: every caller awaits the one build in flight.
         if let building = templateBuild { return try await building.value }
         let base = try address()
-        let build = Task { try await Self.buildTemplate(base: base) }
+        let build = Task {
+            try? await Self.sweepAbandoned(base: base)
+            return try await Self.buildTemplate(base: base)
+        }
         templateBuild = build
         let name = try await build.value
         templateName = name
@@ -303,5 +358,14 @@ public final class SessionGate: @unchecked Sendable {
             return waiting.removeFirst()
         }
         next?.resume()
+    }
+}
+
+extension TestDatabase {
+    /// The plan's default targets (the built-in alerts/targets.yaml), as a new embedded
+    /// database gets them.
+    public static func seedDefaultTargets(_ database: Database) async throws {
+        let targets = try AlertConfiguration.load(directory: nil, environment: [:]).targets
+        try await PlanStore(database: database).seedTargetsIfEmpty(targets.targets)
     }
 }

@@ -1,3 +1,5 @@
+import EnvMonDomain
+import EnvMonNotify
 @testable import EnvMonServer
 import EnvMonStore
 import EnvMonTestSupport
@@ -38,7 +40,8 @@ struct Tokens: Sendable {
 }
 
 extension ServerConfiguration {
-    /// Fast polls and a short lease, port 0 for live tests.
+    /// Fast polls and a short lease, port 0 for live tests; no alert loops (their own tests
+    /// turn them on).
     static var test: ServerConfiguration {
         var config = ServerConfiguration()
         config.port = 0
@@ -46,7 +49,20 @@ extension ServerConfiguration {
         config.pollInterval = .milliseconds(50)
         config.inboxInterval = .milliseconds(100)
         config.jobLease = .seconds(2)
+        config.alertLoops = false
         return config
+    }
+}
+
+extension AppConfiguration {
+    /// The application's settings on a test database: built-in alert files, notifications
+    /// into `log` (nothing by default).
+    static func test(_ testDB: TestDatabase, server: ServerConfiguration = .test,
+                     log: NotificationLog = NotificationLog { _ in }) throws -> AppConfiguration {
+        AppConfiguration(
+            runtime: RuntimeConfiguration(address: testDB.address, environment: [:]), server: server,
+            alerts: try AlertConfiguration.load(directory: nil, environment: [:]),
+            delivery: DeliveryContext(log: log, logger: Harness.logger))
     }
 }
 
@@ -57,21 +73,23 @@ enum Harness {
         return logger
     }()
 
-    /// Runs `body` against the app on a fresh database, with `workers` ingest workers running.
+    /// The application as `envmon serve` builds it (`buildApplication`), on `testDB`.
+    static func application(_ testDB: TestDatabase, config: ServerConfiguration = .test) throws -> EnvMonApplication {
+        try buildApplication(.test(testDB, server: config), logger: logger)
+    }
+
+    /// Runs `body` against the app on a fresh database, with `workers` ingest workers running;
+    /// `body` gets a pool of its own on the same database for checks.
     static func withApp<T: Sendable>(
         _ setup: TestingSetup = .router, config: ServerConfiguration = .test, workers: Int = 1,
         _ body: @escaping @Sendable (any TestClientProtocol, Database, Tokens) async throws -> T
     ) async throws -> T {
         let testDB = try await TestDatabase.make()
+        var config = config
+        config.workers = workers
+        let app = try application(testDB, config: config)
         return try await testDB.withDatabase { db in
             let tokens = try await Tokens.make(db)
-            let metrics = ServiceMetrics()
-            var app = buildApplication(config: config, database: db, metrics: metrics, logger: logger)
-            if workers > 0 {
-                app.addServices(IngestWorkers(queue: JobQueue(database: db, lease: config.jobLease), count: workers,
-                                              name: "test-\(UUID().uuidString.prefix(8))", pollInterval: config.pollInterval,
-                                              metrics: metrics, logger: logger))
-            }
             return try await app.test(setup) { client in try await body(client, db, tokens) }
         }
     }
