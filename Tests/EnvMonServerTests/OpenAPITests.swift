@@ -1,3 +1,5 @@
+import EmbeddedPostgres
+import EnvMonDomain
 @testable import EnvMonServer
 import EnvMonStore
 import Foundation
@@ -5,29 +7,35 @@ import Hummingbird
 import Logging
 import PostgresNIO
 import Testing
+import Yams
 
 @Suite("docs/openapi.yaml and the router agree")
 struct OpenAPITests {
-    /// `METHOD /path` for every operation under `paths:` (two-space path keys, four-space methods).
+    static let spec = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("docs/openapi.yaml")
+
+    /// `METHOD /path` for every operation under `paths:`, read with a YAML parser (so the file
+    /// must be YAML that tools can read).
     static func documentedOperations() throws -> Set<String> {
-        let spec = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("docs/openapi.yaml")
         let text = try String(contentsOf: spec, encoding: .utf8)
-        var operations: Set<String> = []
-        var inPaths = false
-        var path: String?
+        guard let document = try Yams.load(yaml: text) as? [String: Any],
+              let paths = document["paths"] as? [String: Any] else {
+            throw OpenAPIError("docs/openapi.yaml has no paths mapping")
+        }
         let methods: Set<String> = ["get", "put", "post", "delete", "patch", "head", "options"]
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if !line.hasPrefix(" ") && !line.isEmpty { inPaths = line.hasPrefix("paths:") }
-            guard inPaths else { continue }
-            if line.hasPrefix("  /"), line.hasSuffix(":") {
-                path = String(line.dropFirst(2).dropLast())
-            } else if line.hasPrefix("    "), !line.hasPrefix("     "), let path {
-                let key = line.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ":", with: "")
-                if methods.contains(key) { operations.insert("\(key.uppercased()) \(path)") }
-            }
+        var operations: Set<String> = []
+        for (path, item) in paths {
+            guard let item = item as? [String: Any] else { throw OpenAPIError("\(path) is not a mapping") }
+            for key in item.keys where methods.contains(key) { operations.insert("\(key.uppercased()) \(path)") }
         }
         return operations
+    }
+
+    @Test("docs/openapi.yaml is a valid OpenAPI 3.1 document (openapi-spec-validator)")
+    func validOpenAPI() throws {
+        let result = try Shell.run("/usr/bin/env", ["python3", "-m", "openapi_spec_validator", Self.spec.path])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains(": OK"), "\(result.stdout)")
     }
 
     @Test("every route is documented and every documented operation is routed")
@@ -42,4 +50,9 @@ struct OpenAPITests {
         #expect(routed.subtracting(documented).isEmpty, "routed but not in openapi.yaml: \(routed.subtracting(documented).sorted())")
         #expect(documented.subtracting(routed).isEmpty, "in openapi.yaml but not routed: \(documented.subtracting(routed).sorted())")
     }
+}
+
+struct OpenAPIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

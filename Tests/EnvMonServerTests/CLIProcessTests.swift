@@ -1,0 +1,112 @@
+import EmbeddedPostgres
+import EnvMonDomain
+import EnvMonStore
+import EnvMonTestSupport
+import Foundation
+import Testing
+
+/// The `envmon` binary itself, run as a user runs it: real processes, real pipes, real signals.
+@Suite("envmon as a process", .timeLimit(.minutes(5)), .temporaryDatabases)
+struct CLIProcessTests {
+    /// The built `envmon` next to the test bundle (SwiftPM puts both in the same directory).
+    static func executable() throws -> String {
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let candidate = runner.deletingLastPathComponent().appendingPathComponent("envmon").path
+        guard FileManager.default.isExecutableFile(atPath: candidate) else {
+            throw CLIProcessError("no envmon binary at \(candidate) (build it with `swift build`)")
+        }
+        return candidate
+    }
+
+    static func url(_ address: ServerAddress) -> String {
+        let password = address.password.map { ":\($0)" } ?? ""
+        return "postgres://\(address.user)\(password)@\(address.host):\(address.port)/\(address.database)?sslmode=disable"
+    }
+
+    static let sewageRows = 200_000
+
+    /// A sewage feed large enough that its load takes a while (one plant-month per row).
+    static func largeSewage() -> String {
+        var text = "plant_id,plant_name,district,period,sewage_discharged_m3,sewage_treated_m3\n"
+        text.reserveCapacity(sewageRows * 60)
+        for index in 0..<sewageRows {
+            let year = 1980 + index / 12 % 40
+            let month = index % 12 + 1
+            let plant = index / 480
+            text += "P\(plant),厂\(plant),城关街道,\(year)-\(month < 10 ? "0" : "")\(month),1000,\(900 + index % 100)\n"
+        }
+        return text
+    }
+
+    @Test("a reader that goes away ends `uploads list` quietly with status 141, no backtrace")
+    func closedPipe() async throws {
+        let db = try await TestDatabase.make()
+        for index in 0..<3 {
+            _ = try await db.ingest(.sewage, csv: "plant_id,period,sewage_discharged_m3,sewage_treated_m3\nP\(index),2026-03,100,99\n")
+        }
+        // The pipe's read end is closed before envmon starts, with SIGPIPE ignored (as under many
+        // shells, supervisors and Python): every write fails with EPIPE.
+        let script = """
+            import os, subprocess, sys, signal
+            signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+            r, w = os.pipe()
+            os.close(r)
+            p = subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.PIPE, restore_signals=False)
+            sys.stderr.write(p.stderr.decode("utf-8", "replace"))
+            print(p.returncode)
+            """
+        for arguments in [["uploads", "list"], ["uploads", "list", "--json"]] {
+            let result = try Shell.run("/usr/bin/env", ["python3", "-c", script, try Self.executable()] + arguments
+                                       + ["--database-url", Self.url(db.address)])
+            #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "141", "\(arguments): \(result.stderr)")
+            #expect(!result.stderr.contains("Fatal error"), "\(result.stderr)")
+            #expect(!result.stderr.contains("Broken pipe"), "\(result.stderr)")
+        }
+    }
+
+    @Test("an ingest killed mid-load is finished by running the same command again")
+    func killedIngestIsRecoverable() async throws {
+        let db = try await TestDatabase.make()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-kill-\(UUID().uuidString).csv")
+        try Data(Self.largeSewage().utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let arguments = ["ingest", "--kind", "sewage", file.path, "--database-url", Self.url(db.address)]
+
+        let child = try Shell.spawn(try Self.executable(), arguments)
+        // Wait until the upload is archived and its job claimed, then kill the process outright.
+        var killedWhileProcessing = false
+        for _ in 0..<6000 {
+            if let finished = try child.poll() {
+                Issue.record("the ingest finished before it could be killed: \(finished.stderr)")
+                return
+            }
+            // The command has archived the file and claimed its job: it is loading.
+            let status = try await db.value("SELECT status FROM envmon.ingest_job ORDER BY id DESC LIMIT 1")
+            if status == "running" {
+                child.signal(SIGKILL)
+                killedWhileProcessing = true
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let killed = try child.wait()
+        #expect(killedWhileProcessing)
+        #expect(killed.status == 128 + SIGKILL)
+        #expect(try await db.value("SELECT count(*) FROM envmon.sewage_report") == "0")
+
+        // The same command again takes the interrupted upload over and loads every row once.
+        let again = try Shell.run(try Self.executable(), arguments)
+        #expect(again.status == 0, "\(again.stderr)")
+        let outcome = try await db.rows("SELECT status, rows_loaded, rows_rejected, error FROM envmon.upload")
+        #expect(try await db.value("SELECT count(*) FROM envmon.sewage_report") == "\(Self.sewageRows)", "\(outcome)")
+        #expect(try await db.value("SELECT count(*) FROM envmon.upload WHERE status = 'loaded'") == "1")
+        #expect(try await db.value("SELECT count(*) FROM envmon.upload WHERE status = 'processing'") == "0")
+        let listing = try Shell.run(try Self.executable(), ["uploads", "list", "--database-url", Self.url(db.address)])
+        #expect(listing.stdout.contains("loaded"), "\(listing.stdout)")
+    }
+}
+
+struct CLIProcessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
