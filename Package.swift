@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // Pure values and rules: feed kinds, records, pollutant codes, units, water classes,
@@ -41,6 +42,12 @@ let package = Package(
             dependencies: ["EnvMonDomain", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
+        // Office Open XML spreadsheets (.xlsx) read as streamed rows: its own bounded zip reader
+        // and inflater, shared strings, styles to dates, merged headers. No dependencies.
+        .target(name: "EnvMonXLSX", swiftSettings: swiftSettings),
+        // HJ 212-2017 over TCP as pure values: framing, CRC, packets, flags, replies, hourly
+        // derivation, O2 correction. No I/O.
+        .target(name: "EnvMonHJ212", swiftSettings: swiftSettings),
         // A private PostgreSQL cluster made with the machine's binaries.
         .target(
             name: "EmbeddedPostgres",
@@ -111,13 +118,21 @@ let package = Package(
             name: "EnvMonIngestTests", dependencies: ["EnvMonIngest"], exclude: ["Fixtures"], swiftSettings: swiftSettings
         ),
         .testTarget(name: "EnvMonAlertingTests", dependencies: ["EnvMonAlerting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EnvMonXLSXTests",
+            dependencies: ["EnvMonXLSX", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EnvMonHJ212Tests", dependencies: ["EnvMonHJ212"], exclude: ["Fixtures"], swiftSettings: swiftSettings
+        ),
         .testTarget(name: "EmbeddedPostgresTests", dependencies: ["EmbeddedPostgres"], swiftSettings: swiftSettings),
         // One embedded cluster and migrated template per test process, shared by the suites
         // that need a database.
         .target(
             name: "EnvMonTestSupport",
             dependencies: [
-                "EnvMonStore", "EmbeddedPostgres", "EnvMonServer", "EnvMonDomain",
+                "EnvMonStore", "EmbeddedPostgres", "EnvMonServer", "EnvMonDomain", "EnvMonAlerting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -139,9 +154,10 @@ let package = Package(
         .testTarget(
             name: "EnvMonServerTests",
             dependencies: [
-                "EnvMonServer", "envmon", "EnvMonTestSupport",
+                "EnvMonServer", "envmon", "EnvMonTestSupport", "EnvMonDomain", "EnvMonNotify", "EnvMonAlerting", "EmbeddedPostgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
