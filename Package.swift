@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         // Pure values and rules: feed kinds, records, pollutant codes, units, water classes,
@@ -142,7 +143,10 @@ let package = Package(
         ),
         .testTarget(
             name: "EnvMonStoreTests",
-            dependencies: ["EnvMonStore", "EmbeddedPostgres", "EnvMonIngest", "EnvMonServer", "EnvMonTestSupport"],
+            dependencies: [
+                "EnvMonStore", "EmbeddedPostgres", "EnvMonIngest", "EnvMonServer", "EnvMonTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
