@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: the direct load is one state machine (COPY stream, series and
+// month lookups, partitions made mid-load, daily tally, fallback); split, its invariants would
+// span files. docs/internals.md "Loading emissions" describes it.
 import EnvMonDomain
 import Foundation
 import Logging

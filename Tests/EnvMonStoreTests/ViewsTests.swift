@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: five small suites over one set of view fixtures (the loaders and
+// expected classes at the top are shared by all of them).
 import EnvMonDomain
 @testable import EnvMonStore
 import EnvMonTestSupport
