@@ -79,20 +79,9 @@ public struct UploadRecord: Sendable, Codable, Equatable {
     }
 }
 
-/// One rejected row (or cell) of an upload.
-public struct RejectionRecord: Sendable, Codable, Equatable {
-    public var line: Int
-    public var column: String?
-    public var value: String?
-    public var reason: String
-
-    public init(line: Int, column: String?, value: String?, reason: String) {
-        self.line = line
-        self.column = column
-        self.value = value
-        self.reason = reason
-    }
-}
+/// One rejected row (or cell) of an upload, as stored and listed: the same fields as the
+/// `Rejection` the normaliser made.
+public typealias RejectionRecord = Rejection
 
 /// What reverting an upload changed.
 public struct RevertResult: Sendable, Equatable, Codable {
