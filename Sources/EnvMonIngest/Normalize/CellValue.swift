@@ -99,6 +99,25 @@ struct DecimalText: Sendable, Equatable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The most significant digits a stored value keeps exactly (and the largest and smallest
+    /// magnitudes a monitoring value can have): beyond these a cell is a typing or export error,
+    /// and PostgreSQL's double precision would refuse or round it.
+    static let maximumDigits = 30
+    static let magnitudes = -30...15
+
+    /// Why this value cannot be stored, nil when it can: more than 30 significant digits, or a
+    /// magnitude outside 1e-30…1e15 (`1e309`, `1e-400`, a 400-digit number).
+    var outOfRange: String? {
+        guard !digits.isEmpty else { return nil }
+        if digits.count > Self.maximumDigits {
+            return "too many digits (\(digits.count) significant; at most \(Self.maximumDigits))"
+        }
+        let magnitude = exponent + digits.count - 1
+        if magnitude > Self.magnitudes.upperBound { return "out of range (larger than 1e\(Self.magnitudes.upperBound + 1))" }
+        if magnitude < Self.magnitudes.lowerBound { return "out of range (smaller than 1e\(Self.magnitudes.lowerBound))" }
+        return nil
+    }
+
     /// The value as a Double, for range checks and comparisons only.
     var double: Double { Double(plain) ?? .nan }
 

@@ -113,6 +113,10 @@ enum EmissionsRow {
         var text = TextFolding.trimmed(written)
         for prefix in ["≤", "<="] where text.hasPrefix(prefix) { text = String(text.dropFirst(prefix.count)) }
         if let single = DecimalText(parsing: text.trimmingSpaces) {
+            if let problem = single.scaled(by: scale).outOfRange {
+                row.reject("limit", problem)
+                return (nil, nil)
+            }
             guard !single.negative else {
                 row.reject("limit", "must not be negative")
                 return (nil, nil)
@@ -125,6 +129,10 @@ enum EmissionsRow {
            let low = DecimalText(parsing: String(text[..<split]).trimmingSpaces),
            let high = DecimalText(parsing: String(text[text.index(after: split)...]).trimmingSpaces),
            low.double <= high.double {
+            if let problem = low.scaled(by: scale).outOfRange ?? high.scaled(by: scale).outOfRange {
+                row.reject("limit", problem)
+                return (nil, nil)
+            }
             return (low.scaled(by: scale), high.scaled(by: scale))
         }
         row.reject("limit", "not a limit (write a number such as 35, or a range such as 6-9)")

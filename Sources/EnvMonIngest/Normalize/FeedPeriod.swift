@@ -39,7 +39,7 @@ enum PeriodParser {
         // Folded: full-width gone, lower case, no spaces ("2024 Q1" → "2024q1").
         var text = String(TextFolding.widthFolded(raw).lowercased().filter { !$0.isWhitespace })
         if text.hasSuffix("年度") { text.removeLast() }
-        guard text.count >= 4, let year = Int(text.prefix(4)), text.prefix(4).allSatisfy(\.isASCII) else { return nil }
+        guard text.count >= 4, text.prefix(4).allSatisfy({ $0.isASCII && $0.isNumber }), let year = Int(text.prefix(4)) else { return nil }
         var rest = Substring(text.dropFirst(4))
         if rest.isEmpty { return .year(year) }
         if rest == "年" || rest == "年度" { return .year(year) }

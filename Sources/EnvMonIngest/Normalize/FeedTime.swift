@@ -178,6 +178,8 @@ struct NumberScanner {
                 guard let offset = offset() else { return nil }
                 result.offsetSeconds = offset
             } else if NumberScanner.separators.contains(scalar) {
+                // A date starts with a digit: `-2026-03-19` is not 2026-03-19.
+                guard !result.numbers.isEmpty || scalar == " " else { return nil }
                 index += 1
             } else {
                 return nil

@@ -107,3 +107,12 @@ extension Units {
         }
     }
 }
+
+extension HeaderLayout {
+    /// The header text of the cell at `index` (`column N` beyond the header).
+    func header(at index: Int) -> String {
+        if let known = columns.values.first(where: { $0.index == index }) { return known.header }
+        if let unknown = unknown.first(where: { $0.index == index }) { return unknown.header }
+        return "column \(index + 1)"
+    }
+}

@@ -106,6 +106,10 @@ struct RowCells {
             belowDetection = below
             let exponent = unitExponent ?? layout.columns[column]?.conversion?.exponent ?? 0
             let converted = value.scaled(by: exponent)
+            if let problem = converted.outOfRange {
+                reject(column, problem)
+                return nil
+            }
             let double = converted.double
             if let minimum, double < minimum {
                 reject(column, rangeReason ?? "must not be negative")
@@ -129,6 +133,10 @@ struct RowCells {
         }
         if let value, wholeNumber, !value.isWhole {
             reject(column, "must be a whole number")
+            return nil
+        }
+        if let value, wholeNumber, value.double > Double(Int32.max) {
+            reject(column, "too large for a count (at most \(Int32.max))")
             return nil
         }
         return value

@@ -58,6 +58,13 @@ public struct RowNormalizer: Sendable {
         if cells.allSatisfy({ $0 == nil || $0?.trimmingSpaces.isEmpty == true }) { return .blank }
         var row = RowCells(line: line, cells: cells, layout: layout, options: options)
         if row.isTotal(kind: options.kind) { return .skippedTotal }
+        // PostgreSQL text cannot hold byte 0: a NUL anywhere is this row's rejection, not the
+        // upload's failure at COPY.
+        if let index = cells.firstIndex(where: { $0?.utf8.contains(0) == true }) {
+            return .rejected([Rejection(line: line, column: layout.header(at: index),
+                                        value: cells[index].map { $0.replacingOccurrences(of: "\u{0}", with: "\\0") },
+                                        reason: "contains a NUL character (byte 0), which cannot be stored")])
+        }
         var fields: [String?]
         let (linePosition, extraPosition): (Int, Int)
         switch options.kind {
