@@ -29,3 +29,20 @@ public struct EnvMonError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func conflict(_ message: String) -> EnvMonError { EnvMonError(.conflict, message) }
     public static func invalid(_ message: String) -> EnvMonError { EnvMonError(.invalid, message) }
 }
+
+/// Names and notes people type (file names, uploaders, acknowledgement notes, silence reasons):
+/// checked once where they enter, so that a NUL byte (which PostgreSQL text cannot hold) or a
+/// novel-length value is the sender's clear error, never a database failure.
+public enum FreeText {
+    /// `text` unchanged when it can be stored; otherwise an `.invalid` error naming `field`.
+    @discardableResult
+    public static func checked(_ text: String, field: String, maximumLength: Int = 1_000) throws(EnvMonError) -> String {
+        if text.utf8.contains(0) {
+            throw .invalid("\(field) contains a NUL character (byte 0), which cannot be stored")
+        }
+        if text.count > maximumLength {
+            throw .invalid("\(field) is longer than \(maximumLength) characters")
+        }
+        return text
+    }
+}

@@ -72,6 +72,8 @@ public struct Intake: Sendable {
 
     /// Archives `file` as `request` describes it, with its job queued.
     public func accept(_ file: SurveyedFile, request: IngestRequest) async throws -> Accepted {
+        if let name = request.fileName { try FreeText.checked(name, field: "the file name", maximumLength: 255) }
+        try FreeText.checked(request.uploader, field: "the uploader", maximumLength: 200)
         let encoding = request.encoding == .auto ? file.detectedEncoding : request.encoding
         let stored = try await UploadArchive(database: database).store(
             .init(kind: request.kind, fileName: request.fileName,

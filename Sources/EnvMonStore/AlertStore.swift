@@ -140,6 +140,8 @@ public struct AlertStore: Sendable {
 
     /// Acknowledges an open alert: who, when, why. Stops repeats and escalation.
     public func acknowledge(alertID: Int64, by: String, note: String?, at: Date) async throws -> AlertState {
+        try FreeText.checked(by, field: "who acknowledges", maximumLength: 200)
+        if let note { try FreeText.checked(note, field: "the note") }
         let logger = database.logger
         return try await database.client.withTransaction(logger: logger) { tx in
             var found: AlertState?
@@ -171,6 +173,9 @@ public struct AlertStore: Sendable {
     // MARK: Silences
 
     public func addSilence(matchers: [String], startsAt: Date, endsAt: Date, author: String, reason: String) async throws -> Int64 {
+        try FreeText.checked(author, field: "the author", maximumLength: 200)
+        try FreeText.checked(reason, field: "the reason")
+        for matcher in matchers { try FreeText.checked(matcher, field: "a matcher") }
         let json = try Self.json(matchers)
         let rows = try await database.client.query("""
             INSERT INTO envmon.silence (matchers, starts_at, ends_at, author, reason)
