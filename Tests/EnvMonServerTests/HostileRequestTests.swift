@@ -1,8 +1,10 @@
 import EnvMonDomain
+@testable import EnvMonServer
 import EnvMonStore
 import EnvMonTestSupport
 import Foundation
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
@@ -39,5 +41,43 @@ struct HostileRequestTests {
             #expect(response.status == .unprocessableContent)
             #expect(try await testDB.value("SELECT acked_by FROM envmon.alert WHERE id = \(id)") == nil)
         }
+    }
+
+    @Test("the rejections CSV defuses cells that a spreadsheet would run as formulas")
+    func formulaInjection() async throws {
+        try await Harness.withApp(workers: 1) { client, _, tokens in
+            let csv = """
+                plant_id,period,sewage_discharged_m3,sewage_treated_m3
+                P1,2026-03,1000,990
+                P2,2026-03,"=HYPERLINK(""http://evil.example/"",""click"")",990
+                P3,2026-03,@SUM(1),990
+                P4,2026-03,-5,990
+                """
+            let accepted = try await Harness.post(client, csv: csv, token: tokens.upload, kind: "sewage")
+            let id = Int64(try #require(accepted["id"] as? Int))
+            let upload = try await Harness.waitForOutcome(client, id: id, token: tokens.read)
+            #expect(upload["rows_rejected"] as? Int == 3, "\(upload)")
+            let response = try await client.execute(uri: "/v1/uploads/\(id)/rejections?format=csv", method: .get,
+                                                    headers: Harness.bearer(tokens.read))
+            let text = String(buffer: response.body)
+            #expect(text.contains("\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"click\"\")\""), "\(text)")
+            #expect(text.contains(",'@SUM(1),"), "\(text)")
+            #expect(text.contains(",-5,"), "\(text)")  // a negative number stays a number
+            for line in text.split(separator: "\r\n").dropFirst() {
+                let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+                #expect(!cells.contains { $0.hasPrefix("=") || $0.hasPrefix("@") || $0.hasPrefix("\"=") }, "\(line)")
+            }
+        }
+    }
+
+    @Test("a request body is written to a file only its owner can read")
+    func temporaryFileIsPrivate() async throws {
+        let directory = FileManager.default.temporaryDirectory
+        let receiver = UploadReceiver(directory: directory, limit: 1 << 20)
+        let received = try await receiver.receive(RequestBody(buffer: ByteBuffer(string: "a,b\n1,2\n")),
+                                                  mediaType: "text/csv", boundary: nil)
+        defer { try? FileManager.default.removeItem(at: received.url) }
+        let attributes = try FileManager.default.attributesOfItem(atPath: received.url.path)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
     }
 }

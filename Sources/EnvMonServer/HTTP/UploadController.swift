@@ -221,9 +221,22 @@ enum Paging {
 }
 
 /// RFC 4180 quoting, as Excel reads it.
+/// One CSV cell of a report people open in Excel or WPS: quoted when needed, and defused when
+/// it would start a formula (`=HYPERLINK(…)`, `+cmd`, `@SUM`, a leading tab or CR) by a leading
+/// apostrophe, which spreadsheets show as text. Signed numbers (`-5`, `+3.2`) stay as they are.
 enum CSVField {
     static func quote(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        let cell = defused(text)
+        guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return cell }
+        return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    static func defused(_ text: String) -> String {
+        guard let first = text.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"].contains(first)
+        else { return text }
+        if first == "-" || first == "+", Double(text.dropFirst()) != nil, text.dropFirst().allSatisfy({ $0.isNumber || $0 == "." }) {
+            return text
+        }
+        return "'" + text
     }
 }

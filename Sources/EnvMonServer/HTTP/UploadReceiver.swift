@@ -53,7 +53,8 @@ struct UploadReceiver {
 
     func receive(_ body: RequestBody, mediaType: String, boundary: String?) async throws -> ReceivedFile {
         let url = directory.appendingPathComponent("envmon-upload-\(UUID().uuidString)")
-        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+        // 0600: an upload may hold what only the bureau should read, also while it arrives.
+        guard FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
             throw ReceiveFailure(detail: "cannot create a temporary file in \(directory.path)")
         }
         do {
