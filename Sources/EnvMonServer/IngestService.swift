@@ -124,6 +124,45 @@ public struct IngestService: Sendable {
         "cli:\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
     }
 
+    /// The most a pipe, FIFO or standard input may bring (it is spooled to disk first).
+    static let maximumSpoolBytes: Int64 = 4 << 30
+
+    /// A file is read twice (survey, then load): a FIFO, a pipe or `/dev/stdin` can be read only
+    /// once, so its bytes are first copied as they arrive into a private (0600) temporary file,
+    /// which is returned (the caller removes it). nil for a regular file, read where it is.
+    static func spoolIfNotRegular(_ file: URL) throws -> URL? {
+        var info = stat()
+        guard stat(file.path, &info) == 0 else { return nil }  // the survey reports why
+        let type = info.st_mode & S_IFMT
+        if type == S_IFREG { return nil }
+        if type == S_IFDIR {
+            throw IngestFileError(file: file.lastPathComponent, reason: "it is a directory, not a file")
+        }
+        let spool = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-stdin-\(UUID().uuidString)")
+        guard FileManager.default.createFile(atPath: spool.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw IngestFileError(file: file.lastPathComponent, reason: "cannot create a temporary file in \(spool.deletingLastPathComponent().path)")
+        }
+        do {
+            let input = try FileHandle(forReadingFrom: file)
+            defer { try? input.close() }
+            let output = try FileHandle(forWritingTo: spool)
+            defer { try? output.close() }
+            var total: Int64 = 0
+            while let data = try input.read(upToCount: 1 << 20), !data.isEmpty {
+                total += Int64(data.count)
+                guard total <= maximumSpoolBytes else {
+                    throw IngestFileError(file: file.lastPathComponent,
+                                          reason: "more than \(maximumSpoolBytes >> 30) GiB from a pipe; save it to a file first")
+                }
+                try output.write(contentsOf: data)
+            }
+            return spool
+        } catch {
+            try? FileManager.default.removeItem(at: spool)
+            throw error
+        }
+    }
+
     /// True when `worker` names an `envmon` command on this host whose process no longer runs.
     static func isDeadLocalCommand(_ worker: String) -> Bool {
         let prefix = "cli:\(ProcessInfo.processInfo.hostName):"
@@ -140,11 +179,16 @@ public struct IngestService: Sendable {
         let name = request.fileName ?? file.lastPathComponent
         request.fileName = name
         let surveyed: SurveyedFile
+        let spooled: URL?
         do {
-            surveyed = try SurveyedFile.survey(file)
+            spooled = try Self.spoolIfNotRegular(file)
+            surveyed = try SurveyedFile.survey(spooled ?? file)
+        } catch let error as IngestFileError {
+            throw error
         } catch {
             throw IngestFileError(file: name, reason: "cannot read: \(FileErrors.describe(error))")
         }
+        defer { if let spooled { try? FileManager.default.removeItem(at: spooled) } }
         let accepted = try await Intake(database: database).accept(surveyed, request: request)
         let uploadID: Int64
         switch accepted {

@@ -39,7 +39,7 @@ struct Ingest: AsyncParsableCommand {
     @Flag(name: .long, help: "No progress line on a terminal.")
     var quiet = false
     @OptionGroup var alertFiles: AlertFilesOption
-    @Argument(help: "Files to ingest.")
+    @Argument(help: "Files to ingest; - reads standard input (a pipe or FIFO is read to its end first).")
     var files: [String]
 
     func validate() throws {
@@ -67,7 +67,7 @@ struct Ingest: AsyncParsableCommand {
         let alerts = evaluate ? try operations.alertConfiguration(directory: alertFiles.alertsDir) : nil
         let showProgress = !global.json && !quiet && isatty(STDERR_FILENO) == 1
         let reports = try await operations.ingest(
-            files: files.map { URL(fileURLWithPath: $0) }, request: makeRequest(),
+            files: files.map { URL(fileURLWithPath: $0 == "-" ? "/dev/stdin" : $0) }, request: makeRequest(),
             progress: showProgress ? Progress.draw : nil)
         if showProgress { Progress.clear() }
         var evaluation: AlertEvaluator.Summary?

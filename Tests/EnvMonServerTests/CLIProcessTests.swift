@@ -104,6 +104,47 @@ struct CLIProcessTests {
         let listing = try Shell.run(try Self.executable(), ["uploads", "list", "--database-url", Self.url(db.address)])
         #expect(listing.stdout.contains("loaded"), "\(listing.stdout)")
     }
+
+    @Test("standard input through a pipe, and a FIFO, are read to their end and loaded whole")
+    func pipesAndFIFOs() async throws {
+        let db = try await TestDatabase.make()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-pipe-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var text = "plant_id,period,sewage_discharged_m3,sewage_treated_m3\n"
+        for plant in 0..<2_000 { text += "P\(plant),2026-03,1000,\(900 + plant % 100)\n" }
+        let file = directory.appendingPathComponent("sewage.csv")
+        try Data(text.utf8).write(to: file)
+        let second = directory.appendingPathComponent("sewage2.csv")
+        try Data(text.replacingOccurrences(of: "2026-03", with: "2026-04").utf8).write(to: second)
+        let envmon = try Self.executable()
+        let url = Self.url(db.address)
+
+        let piped = try Shell.run("/bin/bash", ["-c", "cat \"$1\" | \"$2\" ingest --kind sewage - --database-url \"$3\"",
+                                                "sh", file.path, envmon, url])
+        #expect(piped.status == 0, "\(piped.stderr)")
+        let fifo = directory.appendingPathComponent("feed.fifo").path
+        let fromFIFO = try Shell.run("/bin/bash", ["-c", "mkfifo \"$1\" && (cat \"$2\" > \"$1\" &) && \"$3\" ingest --kind sewage \"$1\" --database-url \"$4\"",
+                                                   "sh", fifo, second.path, envmon, url])
+        #expect(fromFIFO.status == 0, "\(fromFIFO.stderr)")
+        let uploads = try await db.rows("SELECT file_name, status, rows_loaded::text AS n, size_bytes::text AS size FROM envmon.upload ORDER BY id")
+        #expect(uploads.map { $0["status"] ?? nil } == ["loaded", "loaded"], "\(uploads)")
+        #expect(uploads.map { $0["n"] ?? nil } == ["2000", "2000"])
+        #expect(uploads.first?["file_name"] == "stdin")
+        #expect(uploads.allSatisfy { $0["size"] == "\(text.utf8.count)" }, "\(uploads)")
+        // The archive holds every byte (before, /dev/stdin archived 0 bytes of a recorded 1404).
+        #expect(try await db.value("SELECT sum(length(data))::text FROM envmon.upload_chunk") == "\(2 * text.utf8.count)")
+    }
+
+    @Test("a directory is a one-line error naming it")
+    func directory() async throws {
+        let db = try await TestDatabase.make()
+        let result = try Shell.run(try Self.executable(), ["ingest", "--kind", "sewage", NSTemporaryDirectory(),
+                                                           "--database-url", Self.url(db.address)])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("directory, not a file"), "\(result.stderr)")
+        #expect(!result.stderr.contains("NSCocoaErrorDomain"))
+    }
 }
 
 struct CLIProcessError: Error, CustomStringConvertible {
