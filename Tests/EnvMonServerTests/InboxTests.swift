@@ -53,6 +53,44 @@ struct InboxTests {
         }
     }
 
+    @Test("a 255-byte name already in done/ is moved under a shortened name, archived once")
+    func longNameAlreadyDone() async throws {
+        let inbox = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-inbox-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: inbox) }
+        let sewage = inbox.appendingPathComponent("sewage")
+        try FileManager.default.createDirectory(at: sewage.appendingPathComponent("done"), withIntermediateDirectories: true)
+        let name = String(repeating: "污", count: 83) + "ab.csv"  // 83 × 3 + 6 = 255 bytes
+        #expect(name.utf8.count == 255)
+        try Data("an earlier file".utf8).write(to: sewage.appendingPathComponent("done/\(name)"))
+        try Data("plant_id,period,sewage_discharged_m3,sewage_treated_m3\nP1,2026-03,100,99\n".utf8)
+            .write(to: sewage.appendingPathComponent(name))
+
+        let testDB = try await TestDatabase.make()
+        try await testDB.withDatabase { db in
+            let metrics = ServiceMetrics()
+            let watcher = InboxWatcher(directory: inbox, interval: .milliseconds(50), database: db, metrics: metrics,
+                                       logger: Harness.logger)
+            let workers = IngestWorkers(queue: JobQueue(database: db, lease: .seconds(5)), count: 1, name: "inbox-long",
+                                        pollInterval: .milliseconds(20), metrics: metrics, logger: Harness.logger)
+            let group = ServiceGroup(configuration: .init(services: [workers, watcher], logger: Harness.logger))
+            let fm = FileManager.default
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                let deadline = ContinuousClock.now + .seconds(60)
+                while ContinuousClock.now < deadline, fm.fileExists(atPath: sewage.appendingPathComponent(name).path) {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            #expect(!fm.fileExists(atPath: sewage.appendingPathComponent(name).path))
+            let done = try fm.contentsOfDirectory(atPath: sewage.appendingPathComponent("done").path)
+            #expect(done.count == 2, "\(done)")
+            #expect(done.allSatisfy { $0.utf8.count <= 255 && $0.hasSuffix(".csv") }, "\(done)")
+            #expect(try await testDB.value("SELECT count(*) FROM envmon.upload") == "1")
+        }
+    }
+
     @Test("the rename convention: names the inbox never takes", arguments: [
         ("march.csv", true), ("march.csv.part", false), ("march.csv.tmp", false), (".march.csv", false),
         ("报表.json", true), ("march.csv.error.txt", false),

@@ -57,6 +57,9 @@ public struct InboxWatcher: Service {
     struct ScanState {
         var sizes: [String: Int64] = [:]
         var awaiting: [String: (kind: FeedKind, uploadID: Int64)] = [:]
+        /// Files whose move out of the inbox failed, by the size they had: not archived again
+        /// (a new duplicate upload every scan) until they change.
+        var stuck: [String: Int64] = [:]
     }
 
     func scan(_ state: inout ScanState) async {
@@ -70,17 +73,20 @@ public struct InboxWatcher: Service {
                       let size = (attributes[.size] as? NSNumber)?.int64Value else { continue }
                 let key = url.path
                 seen[key] = size
-                guard state.awaiting[key] == nil, state.sizes[key] == size else { continue }
+                guard state.awaiting[key] == nil, state.sizes[key] == size, state.stuck[key] != size else { continue }
                 if let uploadID = await archive(url, name: name, kind: kind) {
                     state.awaiting[key] = (kind, uploadID)
                 }
             }
         }
         state.sizes = seen
+        state.stuck = state.stuck.filter { seen[$0.key] != nil }
         for (path, entry) in state.awaiting {
             guard let outcome = await finalOutcome(entry.uploadID) else { continue }
             state.awaiting[path] = nil
-            move(URL(fileURLWithPath: path), kind: entry.kind, uploadID: entry.uploadID, outcome: outcome)
+            if !move(URL(fileURLWithPath: path), kind: entry.kind, uploadID: entry.uploadID, outcome: outcome) {
+                state.stuck[path] = state.sizes[path]
+            }
         }
     }
 
@@ -118,10 +124,12 @@ public struct InboxWatcher: Service {
         return upload.status.isFinal ? upload : nil
     }
 
-    private func move(_ file: URL, kind: FeedKind, uploadID: Int64, outcome: UploadRecord) {
+    /// Moves a file with an outcome to done/ or failed/; false when it could not be moved.
+    private func move(_ file: URL, kind: FeedKind, uploadID: Int64, outcome: UploadRecord) -> Bool {
         let failed = outcome.status == .failed
         let target = folder(kind).appendingPathComponent(failed ? "failed" : "done", isDirectory: true)
-        let destination = Self.freeName(for: file.lastPathComponent, in: target)
+        let destination = Self.freeName(for: file.lastPathComponent, in: target,
+                                        reserve: failed ? ".error.txt".utf8.count : 0)
         var logger = self.logger
         logger[metadataKey: "envmon.upload.id"] = "\(uploadID)"
         do {
@@ -132,19 +140,33 @@ public struct InboxWatcher: Service {
                 try Data(text.utf8).write(to: destination.appendingPathExtension("error.txt"))
             }
             logger.info("inbox file moved", metadata: ["envmon.inbox.to": "\(destination.path)"])
+            return true
         } catch {
-            logger.warning("cannot move inbox file", metadata: ["envmon.error": "\(error.localizedDescription)"])
+            logger.warning("cannot move inbox file; it stays until it changes or envmon restarts",
+                           metadata: ["envmon.error": "\(error.localizedDescription)"])
+            return false
         }
     }
 
-    /// `name`, or `stem-1.ext`, `stem-2.ext`… when a file of that name is already there.
-    static func freeName(for name: String, in folder: URL) -> URL {
+    /// The longest file name (in bytes) the file systems we run on accept.
+    static let maximumNameBytes = 255
+
+    /// `name`, or `stem-1.ext`, `stem-2.ext`… when a file of that name is already there; the
+    /// stem is shortened (on a character boundary) so that the name, plus `reserve` bytes for a
+    /// suffix such as `.error.txt`, stays within 255 bytes.
+    static func freeName(for name: String, in folder: URL, reserve: Int = 0) -> URL {
         let stem = (name as NSString).deletingPathExtension
         let ext = (name as NSString).pathExtension
-        var candidate = folder.appendingPathComponent(name)
+        func fitted(_ counter: Int?) -> String {
+            let tail = (counter.map { "-\($0)" } ?? "") + (ext.isEmpty ? "" : ".\(ext)")
+            var short = Substring(stem)
+            while short.utf8.count + tail.utf8.count + reserve > maximumNameBytes, !short.isEmpty { short.removeLast() }
+            return String(short) + tail
+        }
+        var candidate = folder.appendingPathComponent(fitted(nil))
         var counter = 1
         while FileManager.default.fileExists(atPath: candidate.path) {
-            candidate = folder.appendingPathComponent(ext.isEmpty ? "\(stem)-\(counter)" : "\(stem)-\(counter).\(ext)")
+            candidate = folder.appendingPathComponent(fitted(counter))
             counter += 1
         }
         return candidate
