@@ -61,3 +61,17 @@ public struct OutboxStatus: Sendable, Codable, Equatable {
         self.problems = problems
     }
 }
+
+/// How long an analyst's session may hold the database: PostgreSQL's defaults are "forever",
+/// and a forgotten `BEGIN` in psql or a runaway Grafana query would then hold locks and
+/// connections that loads need.
+public struct AnalystLimits: Sendable, Equatable {
+    /// One statement at most this long (`statement_timeout`).
+    public var statementTimeout: Duration = .seconds(300)
+    /// An open transaction left idle at most this long (`idle_in_transaction_session_timeout`).
+    public var idleInTransactionTimeout: Duration = .seconds(600)
+    /// A lock waited for at most this long (`lock_timeout`).
+    public var lockTimeout: Duration = .seconds(30)
+
+    public init() {}
+}

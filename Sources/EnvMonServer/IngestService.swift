@@ -3,6 +3,11 @@ import EnvMonIngest
 public import EnvMonStore
 public import Foundation
 import Logging
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// How one file is to be ingested.
 public struct IngestRequest: Sendable {

@@ -63,9 +63,9 @@ extension Operations {
 
     /// Creates (or resets) a read-only analyst login; returns its connection URL with the
     /// generated password (shown once).
-    public func createAnalyst(name: String) async throws -> String {
+    public func createAnalyst(name: String, limits: AnalystLimits = AnalystLimits()) async throws -> String {
         let (password, address) = try await withDatabase { db in
-            (try await AnalystAccess(database: db).create(name: name), db.address)
+            (try await AnalystAccess(database: db).create(name: name, limits: limits), db.address)
         }
         return ConnectionInfo(host: address.host, port: address.port, socketDirectory: nil, user: name,
                               password: password, database: address.database).url
