@@ -74,3 +74,61 @@ struct ServiceGroupTests {
         #expect((try? await Self.request("\(base)/healthz").0) == nil)  // the server is gone
     }
 }
+
+@Suite("Slow clients", .timeLimit(.minutes(2)), .temporaryDatabases)
+struct SlowClientTests {
+    /// Connects to 127.0.0.1:`port`, sends `text`, and returns the socket.
+    static func connect(port: Int, sending text: String) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw HarnessTimeout(what: "a connection to port \(port)")
+        }
+        _ = text.withCString { send(fd, $0, strlen($0), 0) }
+        return fd
+    }
+
+    @Test("a request whose headers stop half-way is closed after the idle timeout; others are served meanwhile")
+    func stalledHeadersAreClosed() async throws {
+        let testDB = try await TestDatabase.make()
+        var config = ServerConfiguration.test
+        config.port = try ServiceGroupTests.freePort()
+        config.workers = 0
+        config.idleTimeout = .seconds(1)
+        let app = try Harness.application(testDB, config: config)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: Harness.logger))
+        let base = "http://127.0.0.1:\(config.port)"
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var ready = 0
+            for _ in 0..<100 where ready != 200 {
+                ready = (try? await ServiceGroupTests.request("\(base)/readyz").0) ?? 0
+                if ready != 200 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(ready == 200)
+            // Twenty clients that send half a header and then nothing.
+            let stalled = try (0..<20).map { _ in try Self.connect(port: config.port, sending: "GET /healthz HTTP/1.1\r\nHost: x\r\n") }
+            defer { stalled.forEach { close($0) } }
+            #expect((try? await ServiceGroupTests.request("\(base)/healthz").0) == 200)
+            // Each is closed by the server: a read returns end-of-file (0), not a response.
+            for fd in stalled {
+                var byte: UInt8 = 0
+                var pollDescriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                let deadline = ContinuousClock.now + .seconds(60)
+                while ContinuousClock.now < deadline, poll(&pollDescriptor, 1, 0) == 0 {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(recv(fd, &byte, 1, 0) == 0)
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+}

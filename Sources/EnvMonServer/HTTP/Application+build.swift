@@ -4,6 +4,7 @@ public import Foundation
 import HTTPTypes
 public import Hummingbird
 import HummingbirdCore
+import NIOCore
 public import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -30,6 +31,9 @@ public struct ServerConfiguration: Sendable {
     public var temporaryDirectory = FileManager.default.temporaryDirectory
     /// How long `/readyz` waits for the database.
     public var readinessTimeout: Duration = .seconds(3)
+    /// A connection that sends nothing for this long while its request is being read (or
+    /// between requests) is closed: slow or stalled clients cannot hold connections forever.
+    public var idleTimeout: Duration = .seconds(30)
     /// How long graceful shutdown may take before the rest is cancelled.
     public var shutdownGracePeriod: Duration = .seconds(30)
     /// Whether this process evaluates alerts and delivers notifications (several processes may;
@@ -90,6 +94,8 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
     let metrics = configuration.metrics
     var app = Application(
         router: buildRouter(config: server, database: database, metrics: metrics),
+        server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(server.idleTimeout.components.seconds) * 1_000_000_000
+                                                                         + server.idleTimeout.components.attoseconds / 1_000_000_000))),
         configuration: .init(address: .hostname(server.host, port: server.port), serverName: "envmon"),
         services: [database.client],
         logger: logger)
