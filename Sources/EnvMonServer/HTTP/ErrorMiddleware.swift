@@ -16,6 +16,11 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             do {
+                // A NUL in a query value can reach nothing useful (PostgreSQL text cannot hold
+                // it): the client's error, said here once for every route.
+                for (name, value) in request.uri.queryParameters where value.utf8.contains(0) || name.utf8.contains(0) {
+                    throw APIError.badRequest("the query parameter '\(String(name).replacingOccurrences(of: "\u{0}", with: "\\0"))' contains a NUL character")
+                }
                 return try await next(request, context)
             } catch {
                 // What went wrong inside a transaction, not its wrapper.
