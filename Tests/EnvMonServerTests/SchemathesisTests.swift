@@ -1,0 +1,67 @@
+import EmbeddedPostgres
+import EnvMonDomain
+@testable import EnvMonServer
+import EnvMonStore
+import EnvMonTestSupport
+import Foundation
+import ServiceLifecycle
+import Testing
+
+/// schemathesis (PyPI) against a live server, driven by docs/openapi.yaml: every documented
+/// operation gets the schema's examples, boundary cases, fuzzed inputs and stateful sequences,
+/// with a token of each scope. No response may be a 5xx, and every response must match the
+/// document. A fixed seed keeps a run reproducible; about 40 s per scope.
+@Suite("schemathesis against a live server", .timeLimit(.minutes(6)), .temporaryDatabases)
+struct SchemathesisTests {
+    static let spec = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("docs/openapi.yaml")
+
+    @Test("no server error and no response outside the schema, for read, upload and admin tokens")
+    func fuzz() async throws {
+        let testDB = try await TestDatabase.make()
+        var config = ServerConfiguration.test
+        config.port = try ServiceGroupTests.freePort()
+        config.workers = 1
+        let tokens = try await testDB.withDatabase { try await Tokens.make($0) }
+        let app = try Harness.application(testDB, config: config)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: Harness.logger))
+        let base = "http://127.0.0.1:\(config.port)"
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var ready = 0
+            for _ in 0..<100 where ready != 200 {
+                ready = (try? await ServiceGroupTests.request("\(base)/readyz").0) ?? 0
+                if ready != 200 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(ready == 200)
+            for (scope, token) in [("read", tokens.read), ("upload", tokens.upload), ("admin", tokens.admin)] {
+                let junit = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-st-\(UUID().uuidString).xml")
+                defer { try? FileManager.default.removeItem(at: junit) }
+                let result = try await Task.detached {
+                    try Shell.run("/usr/bin/env", [
+                        "python3", "-c",
+                        "import sys; from schemathesis.cli import schemathesis; sys.argv[0] = 'schemathesis'; sys.exit(schemathesis())",
+                        "run", Self.spec.path, "--url", base, "--header", "Authorization: Bearer \(token)",
+                        "--checks", "not_a_server_error,response_schema_conformance",
+                        "--max-time", "40", "--workers", "2", "--seed", "20261202", "--no-color",
+                        "--report", "junit", "--report-junit-path", junit.path,
+                    ])
+                }.value
+                // The checks' failures are <failure> elements. A run that stops for another
+                // reason (a network hiccup on a loaded machine is an <error>) is not a verdict
+                // on the API, but a run without its report is.
+                let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+                let from = lines.firstIndex { $0.contains("FAILURES") || $0.contains("ERRORS") } ?? max(lines.count - 40, 0)
+                let summary = lines[from...].prefix(80).joined(separator: "\n")
+                guard let report = try? String(contentsOf: junit, encoding: .utf8) else {
+                    Issue.record("schemathesis with the \(scope) token wrote no report (status \(result.status)):\n\(summary)\n\(result.stderr)")
+                    continue
+                }
+                #expect(!report.contains("<failure"), "schemathesis with the \(scope) token:\n\(summary)")
+                #expect(report.contains("<testcase"), "schemathesis with the \(scope) token ran nothing:\n\(summary)")
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+}
