@@ -10,7 +10,9 @@ import Testing
 /// schemathesis (PyPI) against a live server, driven by docs/openapi.yaml: every documented
 /// operation gets the schema's examples, boundary cases, fuzzed inputs and stateful sequences,
 /// with a token of each scope. No response may be a 5xx, and every response must match the
-/// document. A fixed seed keeps a run reproducible; about 40 s per scope.
+/// document. A fixed seed makes the cases the same from run to run (how many run depends on the time
+/// budget, about 30 s per scope); schemathesis runs at a lower priority (nice), so that the
+/// rest of the suite, running alongside, is not starved on a 2-core machine.
 @Suite("schemathesis against a live server", .timeLimit(.minutes(6)), .temporaryDatabases)
 struct SchemathesisTests {
     static let spec = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -39,11 +41,11 @@ struct SchemathesisTests {
                 defer { try? FileManager.default.removeItem(at: junit) }
                 let result = try await Task.detached {
                     try Shell.run("/usr/bin/env", [
-                        "python3", "-c",
+                        "nice", "-n", "10", "python3", "-c",
                         "import sys; from schemathesis.cli import schemathesis; sys.argv[0] = 'schemathesis'; sys.exit(schemathesis())",
                         "run", Self.spec.path, "--url", base, "--header", "Authorization: Bearer \(token)",
                         "--checks", "not_a_server_error,response_schema_conformance",
-                        "--max-time", "40", "--workers", "2", "--seed", "20261202", "--no-color",
+                        "--max-time", "30", "--workers", "1", "--seed", "20261202", "--no-color",
                         "--report", "junit", "--report-junit-path", junit.path,
                     ])
                 }.value

@@ -120,7 +120,7 @@ struct DirectLoadTests {
 
     /// A file of several reads whose later rows fall in a month with no partition yet: the
     /// partition is made by another connection while this load's transaction holds the table.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func aLongUploadReachingANewMonthMakesItsPartitionMidLoad() async throws {
         let db = try await TestDatabase.make()
         var csv = "enterprise_id,enterprise_name,district,outlet_id,pollutant,measured_at,value,unit,limit,flag\n"

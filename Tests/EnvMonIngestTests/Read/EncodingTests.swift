@@ -2,7 +2,7 @@ import EnvMonDomain
 import EnvMonIngest
 import Testing
 
-@Suite("Encoding detection and decoding", .timeLimit(.minutes(1)))
+@Suite("Encoding detection and decoding", .timeLimit(.minutes(3)))
 struct EncodingTests {
     private func sniff(_ bytes: [UInt8], chunkSize: Int = 4096) -> EncodingSniffer {
         var sniffer = EncodingSniffer()

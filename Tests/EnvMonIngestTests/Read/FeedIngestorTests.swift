@@ -3,7 +3,7 @@ import EnvMonIngest
 import Foundation
 import Testing
 
-@Suite("Reading whole uploads", .timeLimit(.minutes(1)))
+@Suite("Reading whole uploads", .timeLimit(.minutes(3)))
 struct FeedIngestorTests {
     private let header = ReadFixtures.header
 
