@@ -3,11 +3,6 @@ import EnvMonIngest
 public import EnvMonStore
 public import Foundation
 import Logging
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// How one file is to be ingested.
 public struct IngestRequest: Sendable {
@@ -136,20 +131,20 @@ public struct IngestService: Sendable {
     /// once, so its bytes are first copied as they arrive into a private (0600) temporary file,
     /// which is returned (the caller removes it). nil for a regular file, read where it is.
     static func spoolIfNotRegular(_ file: URL) throws -> URL? {
-        var info = stat()
-        guard stat(file.path, &info) == 0 else { return nil }  // the survey reports why
-        let type = info.st_mode & S_IFMT
-        if type == S_IFREG { return nil }
-        if type == S_IFDIR {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw IngestFileError(file: file.lastPathComponent, reason: "it is a directory, not a file")
         }
+        // One open only: opening a FIFO waits for its writer, and closing it early would cut the
+        // writer off. A handle that can seek is a regular file, read again where it is.
+        guard let input = try? FileHandle(forReadingFrom: file) else { return nil }  // the survey says why
+        defer { try? input.close() }
+        if (try? input.seekToEnd()) != nil { return nil }
         let spool = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-stdin-\(UUID().uuidString)")
         guard FileManager.default.createFile(atPath: spool.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
             throw IngestFileError(file: file.lastPathComponent, reason: "cannot create a temporary file in \(spool.deletingLastPathComponent().path)")
         }
         do {
-            let input = try FileHandle(forReadingFrom: file)
-            defer { try? input.close() }
             let output = try FileHandle(forWritingTo: spool)
             defer { try? output.close() }
             var total: Int64 = 0
