@@ -8,6 +8,26 @@ import Testing
 
 @Suite("The inbox folder", .timeLimit(.minutes(2)), .temporaryDatabases)
 struct InboxTests {
+    /// Runs an inbox watcher and one ingest worker on `db` until `done()` holds (at most 60 s),
+    /// then stops them gracefully.
+    static func runInbox(_ inbox: URL, on db: Database, until done: @escaping @Sendable () -> Bool) async throws {
+        let metrics = ServiceMetrics()
+        let watcher = InboxWatcher(directory: inbox, interval: .milliseconds(50), database: db, metrics: metrics,
+                                   logger: Harness.logger)
+        let workers = IngestWorkers(queue: JobQueue(database: db, lease: .seconds(5)), count: 1, name: "inbox-test",
+                                    pollInterval: .milliseconds(20), metrics: metrics, logger: Harness.logger)
+        let group = ServiceGroup(configuration: .init(services: [workers, watcher], logger: Harness.logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline, !done() {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
     @Test("good files go to done/, bad ones to failed/ with a .error.txt; .part files wait")
     func doneAndFailed() async throws {
         let inbox = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-inbox-\(UUID().uuidString)")
@@ -21,25 +41,10 @@ struct InboxTests {
 
         let testDB = try await TestDatabase.make()
         try await testDB.withDatabase { db in
-            let metrics = ServiceMetrics()
-            let watcher = InboxWatcher(directory: inbox, interval: .milliseconds(100), database: db, metrics: metrics,
-                                       logger: Harness.logger)
-            let workers = IngestWorkers(queue: JobQueue(database: db, lease: .seconds(5)), count: 1, name: "inbox-test",
-                                        pollInterval: .milliseconds(20), metrics: metrics, logger: Harness.logger)
-            let group = ServiceGroup(configuration: .init(services: [workers, watcher], logger: Harness.logger))
             let fm = FileManager.default
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                let deadline = ContinuousClock.now + .seconds(60)
-                while ContinuousClock.now < deadline {
-                    if fm.fileExists(atPath: emissions.appendingPathComponent("done/march.csv").path)
-                        && fm.fileExists(atPath: emissions.appendingPathComponent("failed/wrong-columns.csv.error.txt").path) {
-                        break
-                    }
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
+            try await Self.runInbox(inbox, on: db) {
+                fm.fileExists(atPath: emissions.appendingPathComponent("done/march.csv").path)
+                    && fm.fileExists(atPath: emissions.appendingPathComponent("failed/wrong-columns.csv.error.txt").path)
             }
             #expect(fm.fileExists(atPath: emissions.appendingPathComponent("done/march.csv").path))
             #expect(!fm.fileExists(atPath: emissions.appendingPathComponent("march.csv").path))
@@ -67,22 +72,9 @@ struct InboxTests {
 
         let testDB = try await TestDatabase.make()
         try await testDB.withDatabase { db in
-            let metrics = ServiceMetrics()
-            let watcher = InboxWatcher(directory: inbox, interval: .milliseconds(50), database: db, metrics: metrics,
-                                       logger: Harness.logger)
-            let workers = IngestWorkers(queue: JobQueue(database: db, lease: .seconds(5)), count: 1, name: "inbox-long",
-                                        pollInterval: .milliseconds(20), metrics: metrics, logger: Harness.logger)
-            let group = ServiceGroup(configuration: .init(services: [workers, watcher], logger: Harness.logger))
             let fm = FileManager.default
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                let deadline = ContinuousClock.now + .seconds(60)
-                while ContinuousClock.now < deadline, fm.fileExists(atPath: sewage.appendingPathComponent(name).path) {
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-            }
+            let waiting = sewage.appendingPathComponent(name).path
+            try await Self.runInbox(inbox, on: db) { !fm.fileExists(atPath: waiting) }
             #expect(!fm.fileExists(atPath: sewage.appendingPathComponent(name).path))
             let done = try fm.contentsOfDirectory(atPath: sewage.appendingPathComponent("done").path)
             #expect(done.count == 2, "\(done)")

@@ -22,20 +22,9 @@ struct SchemathesisTests {
     func fuzz() async throws {
         let testDB = try await TestDatabase.make()
         var config = ServerConfiguration.test
-        config.port = try ServiceGroupTests.freePort()
         config.workers = 1
         let tokens = try await testDB.withDatabase { try await Tokens.make($0) }
-        let app = try Harness.application(testDB, config: config)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: Harness.logger))
-        let base = "http://127.0.0.1:\(config.port)"
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var ready = 0
-            for _ in 0..<100 where ready != 200 {
-                ready = (try? await ServiceGroupTests.request("\(base)/readyz").0) ?? 0
-                if ready != 200 { try await Task.sleep(for: .milliseconds(100)) }
-            }
-            #expect(ready == 200)
+        _ = try await ServiceGroupTests.withLiveServer(testDB, config: config) { base in
             for (scope, token) in [("read", tokens.read), ("upload", tokens.upload), ("admin", tokens.admin)] {
                 let junit = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-st-\(UUID().uuidString).xml")
                 defer { try? FileManager.default.removeItem(at: junit) }
@@ -62,8 +51,6 @@ struct SchemathesisTests {
                 #expect(!report.contains("<failure"), "schemathesis with the \(scope) token:\n\(summary)")
                 #expect(report.contains("<testcase"), "schemathesis with the \(scope) token ran nothing:\n\(summary)")
             }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
     }
 }

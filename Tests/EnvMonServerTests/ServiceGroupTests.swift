@@ -40,24 +40,44 @@ struct ServiceGroupTests {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, object)
     }
 
-    @Test("pool, HTTP server and workers run together, load an upload, and stop on graceful shutdown")
-    func serveAndStop() async throws {
-        let testDB = try await TestDatabase.make()
-        var config = ServerConfiguration.test
-        config.port = try Self.freePort()
-        config.workers = 2
-        let token = try await testDB.withDatabase { db in try await TokenStore(database: db).create(name: "ops", scope: .upload).secret }
+    /// Runs the application as `envmon serve` does (a ServiceGroup on a free port) on `testDB`,
+    /// waits until `/readyz` answers 200, runs `body` with the base URL, then shuts it down
+    /// gracefully and waits for every service to stop.
+    static func withLiveServer(
+        _ testDB: TestDatabase, config: ServerConfiguration, _ body: @escaping @Sendable (String) async throws -> Void
+    ) async throws -> String {
+        var config = config
+        config.port = try freePort()
         let app = try Harness.application(testDB, config: config)
         let group = ServiceGroup(configuration: .init(services: [app], logger: Harness.logger))
         let base = "http://127.0.0.1:\(config.port)"
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             var ready = 0
-            for _ in 0..<100 where ready != 200 {
-                ready = (try? await Self.request("\(base)/readyz").0) ?? 0
+            for _ in 0..<300 where ready != 200 {
+                ready = (try? await request("\(base)/readyz").0) ?? 0
                 if ready != 200 { try await Task.sleep(for: .milliseconds(100)) }
             }
             #expect(ready == 200)
+            do {
+                try await body(base)
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        return base
+    }
+
+    @Test("pool, HTTP server and workers run together, load an upload, and stop on graceful shutdown")
+    func serveAndStop() async throws {
+        let testDB = try await TestDatabase.make()
+        var config = ServerConfiguration.test
+        config.workers = 2
+        let token = try await testDB.withDatabase { db in try await TokenStore(database: db).create(name: "ops", scope: .upload).secret }
+        let base = try await Self.withLiveServer(testDB, config: config) { base in
             let (status, accepted) = try await Self.request("\(base)/v1/uploads?kind=emissions", method: "POST", token: token,
                                                             body: Feed.emissions(rows: 2, seed: 77))
             #expect(status == 202)
@@ -68,8 +88,6 @@ struct ServiceGroupTests {
                 if state != "loaded" { try await Task.sleep(for: .milliseconds(50)) }
             }
             #expect(state == "loaded")
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
         #expect((try? await Self.request("\(base)/healthz").0) == nil)  // the server is gone
     }
@@ -99,22 +117,12 @@ struct SlowClientTests {
     func stalledHeadersAreClosed() async throws {
         let testDB = try await TestDatabase.make()
         var config = ServerConfiguration.test
-        config.port = try ServiceGroupTests.freePort()
         config.workers = 0
         config.idleTimeout = .seconds(1)
-        let app = try Harness.application(testDB, config: config)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: Harness.logger))
-        let base = "http://127.0.0.1:\(config.port)"
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var ready = 0
-            for _ in 0..<100 where ready != 200 {
-                ready = (try? await ServiceGroupTests.request("\(base)/readyz").0) ?? 0
-                if ready != 200 { try await Task.sleep(for: .milliseconds(100)) }
-            }
-            #expect(ready == 200)
+        _ = try await ServiceGroupTests.withLiveServer(testDB, config: config) { base in
+            let port = try #require(Int(base.split(separator: ":").last ?? ""))
             // Twenty clients that send half a header and then nothing.
-            let stalled = try (0..<20).map { _ in try Self.connect(port: config.port, sending: "GET /healthz HTTP/1.1\r\nHost: x\r\n") }
+            let stalled = try (0..<20).map { _ in try Self.connect(port: port, sending: "GET /healthz HTTP/1.1\r\nHost: x\r\n") }
             defer { stalled.forEach { close($0) } }
             #expect((try? await ServiceGroupTests.request("\(base)/healthz").0) == 200)
             // Each is closed by the server: a read returns end-of-file (0), not a response.
@@ -127,8 +135,6 @@ struct SlowClientTests {
                 }
                 #expect(recv(fd, &byte, 1, 0) == 0)
             }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
     }
 }
