@@ -218,15 +218,17 @@ public enum Shell {
     /// Runs `executable` to completion; `standardInput` names a file to read as stdin (default
     /// /dev/null). Blocks the calling thread until the program exits.
     public static func run(
-        _ executable: String, _ arguments: [String], environment: [String: String] = [:], standardInput: String? = nil
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], standardInput: String? = nil,
+        unsetting unset: [String] = []
     ) throws(EmbeddedPostgresError) -> Result {
-        try spawn(executable, arguments, environment: environment, standardInput: standardInput).wait()
+        try spawn(executable, arguments, environment: environment, standardInput: standardInput, unsetting: unset).wait()
     }
 
     /// Starts `executable` and returns at once; stdout and stderr go to temporary files that
     /// `Child.wait()` or `Child.poll()` read and remove.
     public static func spawn(
-        _ executable: String, _ arguments: [String], environment: [String: String] = [:], standardInput: String? = nil
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], standardInput: String? = nil,
+        unsetting unset: [String] = []
     ) throws(EmbeddedPostgresError) -> Child {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-shell-\(UUID().uuidString)")
         let outPath = scratch.path + ".out"
@@ -239,6 +241,7 @@ public enum Shell {
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
 
         var env = ProcessInfo.processInfo.environment
+        for name in unset { env[name] = nil }
         for (key, value) in environment { env[key] = value }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]

@@ -104,10 +104,13 @@ public struct EmbeddedPostgres: Sendable {
         return try connectionInfo(state: state)
     }
 
-    /// Stops the cluster (fast shutdown); harmless when it is not running.
-    public func stop() throws(EmbeddedPostgresError) {
+    /// Stops the cluster; harmless when it is not running. `fast` (the default) ends sessions
+    /// and checkpoints; `immediate` is a crash stop (recovery from WAL at the next start), for
+    /// emergencies and crash drills.
+    public func stop(immediately: Bool = false) throws(EmbeddedPostgresError) {
         guard case .running = status() else { return }
-        let result = try run(tool: "pg_ctl", ["stop", "-w", "-m", "fast", "-D", layout.dataDirectory.path])
+        let mode = immediately ? "immediate" : "fast"
+        let result = try run(tool: "pg_ctl", ["stop", "-w", "-m", mode, "-D", layout.dataDirectory.path])
         guard result.status == 0 else { throw .init("pg_ctl stop failed: \(result.stderr.trimmed)") }
     }
 
@@ -175,7 +178,7 @@ public struct EmbeddedPostgres: Sendable {
         let create = try Shell.run(binDirectory.appendingPathComponent("psql").path, [
             "-X", "-q", "-h", layout.socketDirectory.path, "-p", "\(state.port)", "-U", Self.user, "-d", "postgres",
             "-c", "CREATE DATABASE \(Self.database)",
-        ], environment: ["PGPASSWORD": password])
+        ], environment: ["PGPASSWORD": password], unsetting: Self.libpqVariables)
         guard create.status == 0 else { throw .init("cannot create database \(Self.database): \(create.stderr.trimmed)") }
         try state.save(to: layout.stateFile)
         if layout.relocatedReason != nil {
@@ -215,12 +218,23 @@ public struct EmbeddedPostgres: Sendable {
 
     func run(tool: String, _ arguments: [String]) throws(EmbeddedPostgresError) -> Shell.Result {
         let path = binDirectory.appendingPathComponent(tool).path
+        // The cluster's own tools must not follow a shell's libpq settings (an empty PGPORT
+        // or PGUSER makes initdb fail; a PGHOST would point pg_ctl's checks elsewhere).
+        let unset = Self.libpqVariables
         if let runAs {
             // From `/`: initdb refuses to run in a folder its user cannot read (e.g. /root).
-            return try Shell.run("/usr/sbin/runuser", ["-u", runAs, "--", "/bin/sh", "-c", "cd / && exec \"$0\" \"$@\"", path] + arguments)
+            return try Shell.run("/usr/sbin/runuser", ["-u", runAs, "--", "/bin/sh", "-c", "cd / && exec \"$0\" \"$@\"", path] + arguments,
+                                 unsetting: unset)
         }
-        return try Shell.run(path, arguments)
+        return try Shell.run(path, arguments, unsetting: unset)
     }
+
+    /// libpq's environment variables.
+    public static let libpqVariables = [
+        "PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGPASSWORD", "PGPASSFILE", "PGDATABASE", "PGSERVICE",
+        "PGSERVICEFILE", "PGOPTIONS", "PGSSLMODE", "PGREQUIRESSL", "PGCONNECT_TIMEOUT", "PGCLIENTENCODING", "PGTZ",
+        "PGDATESTYLE", "PGTARGETSESSIONATTRS", "PGDATA",
+    ]
 
     /// Command-line settings of the server: where it listens, and room for a service's pools
     /// plus analysts and the test suite's parallel databases.

@@ -30,6 +30,10 @@ public struct FactLoader: Sendable {
         do {
             return try await database.client.withConnection { connection in
                 try await connection.withTransaction(logger: logger) { tx in
+                    if let session = LoadSession.current {
+                        try await tx.query("SELECT set_config('application_name', \(session.tag), true)", logger: logger)
+                        session.markStarted()
+                    }
                     try await tx.query(PostgresQuery(unsafeSQL: table.createStage), logger: logger)
                     try await tx.query("""
                         CREATE TEMP TABLE stage_rejection (line integer, column_name text, raw_value text, reason text)

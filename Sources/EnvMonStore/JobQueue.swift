@@ -114,6 +114,16 @@ public struct JobQueue: Sendable {
         return held
     }
 
+    /// Whether a session named `tag` (a load's `LoadSession`) is connected.
+    public func sessionAlive(tag: String) async throws -> Bool {
+        for try await alive in try await database.client.query(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = \(tag))",
+            logger: database.logger).decode(Bool.self) {
+            return alive
+        }
+        return false
+    }
+
     /// The job is finished (its upload has its outcome, loaded or failed).
     public func complete(_ job: ClaimedJob) async throws {
         try await database.client.query("""

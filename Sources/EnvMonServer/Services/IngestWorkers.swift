@@ -8,7 +8,7 @@ public import ServiceLifecycle
 ///
 /// Each worker claims a job, keeps its lease alive while FactLoader loads the upload in one
 /// transaction, and completes it. On graceful shutdown a worker takes no new job and finishes
-/// the one it holds; when cancelled, it gives its job back (or, if it cannot, the lease expires
+/// the one it holds within `shutdownDeadline`, else cancels it and gives the job back; when cancelled, it gives its job back (or, if it cannot, the lease expires
 /// and another worker loads the upload — exactly once, since the load is one transaction and a
 /// retry skips an upload that already has its outcome).
 public struct IngestWorkers: Service {
@@ -21,9 +21,13 @@ public struct IngestWorkers: Service {
     let metrics: ServiceMetrics
     let logger: Logger
     let gate: StartupGate?
+    /// How long a load may go on after graceful shutdown began.
+    let shutdownDeadline: Duration
 
     init(queue: JobQueue, count: Int, name: String = IngestWorkers.defaultName,
-         pollInterval: Duration = .milliseconds(250), metrics: ServiceMetrics, logger: Logger, gate: StartupGate? = nil) {
+         pollInterval: Duration = .milliseconds(250), metrics: ServiceMetrics, logger: Logger, gate: StartupGate? = nil,
+         shutdownDeadline: Duration = .seconds(30)) {
+        self.shutdownDeadline = shutdownDeadline
         self.queue = queue
         self.count = count
         self.name = name
@@ -63,7 +67,30 @@ public struct IngestWorkers: Service {
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
                 continue
             }
-            await process(job, logger: logger)
+            await processUntilDeadline(job, logger: logger)
+        }
+    }
+
+    /// Loads `job`; once graceful shutdown has begun, for at most `shutdownDeadline`. Then the
+    /// load is cancelled here, while the pool and its connections are still up (PostgreSQL gets
+    /// a CopyFail / cancel and rolls back), and the job is given back. Cancelling the load by
+    /// closing the pool under it instead crashes PostgresNIO's state machine mid-COPY.
+    private func processUntilDeadline(_ job: JobQueue.ClaimedJob, logger: Logger) async {
+        let deadline = shutdownDeadline
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await process(job, logger: logger) }
+            group.addTask {
+                do {
+                    try await gracefulShutdown()
+                    try await Task.sleep(for: deadline)
+                    logger.notice("shutdown deadline reached: cancelling the load and giving the job back",
+                                  metadata: ["envmon.job.id": "\(job.id)"])
+                } catch {
+                    // Cancelled: the load finished first.
+                }
+            }
+            await group.next()
+            group.cancelAll()
         }
     }
 

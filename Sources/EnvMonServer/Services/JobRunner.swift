@@ -2,6 +2,7 @@ import EnvMonDomain
 import EnvMonStore
 import Foundation
 import Logging
+import Synchronization
 
 /// Runs one claimed ingest job for a worker of `envmon serve` or for the command that sent the
 /// file: keeps the job's lease alive while the upload loads, then records what became of it.
@@ -62,6 +63,7 @@ struct JobRunner: Sendable {
     /// Whether a failure is worth another attempt, what to tell the uploader, and the detail
     /// for the log.
     static func describe(_ error: any Error) -> (transient: Bool, reason: String, detail: String) {
+        if error is LoadSessionLost { return (true, "the database connection was lost while loading", "\(error)") }
         if let failure = error as? LoadFailure { return (failure.isTransient, failure.message, failure.detail) }
         switch DatabaseFailure.of(error) {
         case .transient?, .unavailable?:
@@ -73,28 +75,88 @@ struct JobRunner: Sendable {
         }
     }
 
-    /// Runs `body` while a child task extends the job's lease every third of it.
+    /// Runs `body` while the job's lease is extended every third of it, and watches the load's
+    /// database session: should the server end it mid-load (a restart, a terminated backend),
+    /// the load is abandoned with `LoadSessionLost` — a transient failure, tried again —
+    /// instead of waiting forever on PostgresNIO's lost `COPY` continuation (`LoadSession`).
+    ///
+    /// The load runs in its own task so that a stuck one can be left behind; cancelling this
+    /// call cancels the load and waits for it (or for the watchdog), never for a dead session.
     private func withHeartbeat<T: Sendable>(
         _ job: JobQueue.ClaimedJob, logger: Logger, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         let queue = self.queue
         let interval = queue.lease / 3
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                while true {
-                    try await Task.sleep(for: interval)
-                    // A failed heartbeat is not fatal: the next one may succeed before expiry.
-                    if (try? await queue.heartbeat(job)) == false {
-                        logger.info("job lease lost")
-                    }
+        let session = LoadSession(tag: "envmon job \(job.id) attempt \(job.attempt)")
+        let load = Task { try await LoadSession.$current.withValue(session) { try await body() } }
+        let watchdog = Task {
+            var absent = 0
+            while true {
+                try await Task.sleep(for: interval)
+                // A failed heartbeat is not fatal: the next one may succeed before expiry.
+                if (try? await queue.heartbeat(job)) == false { logger.info("job lease lost") }
+                guard session.started, let alive = try? await queue.sessionAlive(tag: session.tag) else { continue }
+                absent = alive ? 0 : absent + 1
+                // Twice, so that a load that has just committed is not taken for a lost one.
+                if absent >= 2 { return }
+            }
+        }
+        let first = FirstResult<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                first.start(continuation)
+                Task {
+                    let result = await load.result
+                    watchdog.cancel()
+                    first.resume(with: result)
+                }
+                Task {
+                    guard (try? await watchdog.value) != nil else { return }
+                    logger.warning("the load's database session is gone; abandoning the load",
+                                   metadata: ["envmon.job.session": "\(session.tag)"])
+                    load.cancel()
+                    first.resume(with: .failure(LoadSessionLost()))
                 }
             }
-            group.addTask { try await body() }
-            defer { group.cancelAll() }
-            while let result = try await group.next() {
-                if let result { return result }
-            }
-            throw CancellationError()
+        } onCancel: {
+            load.cancel()
         }
+    }
+}
+
+/// The database ended the session of a load in progress.
+struct LoadSessionLost: Error, CustomStringConvertible {
+    var description: String { "the database connection of the load was lost" }
+}
+
+/// Resumes a continuation with whichever result comes first; later ones are dropped.
+final class FirstResult<T: Sendable>: Sendable {
+    private let state = Mutex<(continuation: CheckedContinuation<T, any Error>?, early: Result<T, any Error>?, done: Bool)>(
+        (nil, nil, false))
+
+    func start(_ continuation: CheckedContinuation<T, any Error>) {
+        let early: Result<T, any Error>? = state.withLock { state in
+            if let early = state.early {
+                state.done = true
+                return early
+            }
+            state.continuation = continuation
+            return nil
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    func resume(with result: Result<T, any Error>) {
+        let continuation: CheckedContinuation<T, any Error>? = state.withLock { state in
+            guard !state.done else { return nil }
+            guard let continuation = state.continuation else {
+                if state.early == nil { state.early = result }
+                return nil
+            }
+            state.done = true
+            state.continuation = nil
+            return continuation
+        }
+        continuation?.resume(with: result)
     }
 }
