@@ -12,6 +12,9 @@ public struct IngestRequest: Sendable {
     public var uploader: String
     public var fileName: String?
     public var source: UploadSource = .cli
+    /// Where the upload came from, for the audit trail (the client's address over HTTP, the
+    /// host for the CLI, the folder for the inbox); nil: the source and this host.
+    public var origin: String?
     /// The zone of times written without an offset; nil: the feed time zone setting.
     public var timeZone: TimeZone?
     public var year: Int?

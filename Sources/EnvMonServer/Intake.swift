@@ -82,13 +82,20 @@ public struct Intake: Sendable {
             file: file.url, queue: true)
         var logger = database.logger
         logger[metadataKey: "envmon.upload.id"] = "\(stored.id)"
+        let actor = AuditActor(
+            name: request.source == .http ? "token:\(request.uploader)" : request.source == .inbox ? "inbox" : "cli:\(request.uploader)",
+            origin: request.origin ?? "\(request.source.rawValue) \(ProcessInfo.processInfo.hostName)")
+        let what = "\(request.kind.rawValue) \(request.fileName ?? "-") (\(file.size) bytes, sha256 \(file.sha256.prefix(12)))"
         switch stored {
         case .original(let id):
+            try await AuditLog(database: database).record(actor, "upload.create", subject: "upload \(id)", summary: what)
             logger.info("upload queued", metadata: [
                 "envmon.upload.source": "\(request.source.rawValue)", "envmon.upload.bytes": "\(file.size)",
                 "envmon.upload.kind": "\(request.kind.rawValue)"])
             return .queued(uploadID: id)
         case .duplicate(let id, let original):
+            try await AuditLog(database: database).record(actor, "upload.duplicate", subject: "upload \(id)",
+                                                          summary: "\(what), same bytes as upload \(original)")
             logger.info("duplicate upload", metadata: ["envmon.upload.duplicate_of": "\(original)"])
             return .duplicate(uploadID: id, original: original)
         }

@@ -6,9 +6,50 @@ import Foundation
 struct DB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
-        abstract: "Manage the embedded PostgreSQL cluster under $ENVMON_HOME.",
-        subcommands: [Start.self, Stop.self, Status.self, URLCommand.self, PSQL.self]
+        abstract: "Manage the embedded PostgreSQL cluster under $ENVMON_HOME; back up and restore the database.",
+        subcommands: [Start.self, Stop.self, Status.self, URLCommand.self, PSQL.self, Backup.self, Restore.self]
     )
+
+    struct Backup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a consistent backup of the database (pg_dump custom format) to FILE.",
+            discussion: """
+                Works on the embedded cluster or a configured server while envmon serves: the dump is
+                one snapshot. FILE is created readable by its owner only (it holds token hashes and
+                every archived upload) and appears only when complete; an existing FILE is never
+                overwritten. Restore with `envmon db restore FILE` into an empty home or database.
+                See docs/operations.md "Backup and restore".
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The backup file to write, e.g. envmon-2026-12-02.dump.") var file: String
+
+        func run() async throws {
+            let report = try await global.operations.backup(to: file)
+            if global.json { try Output.json(report) } else {
+                Output.line("backup of \(report.database) (\(report.uploads) uploads) written to \(report.file.printable), \(report.bytes) bytes")
+            }
+        }
+    }
+
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Restore a backup of `envmon db backup` into an empty database.",
+            discussion: """
+                The target is the configured database (--database-url, DATABASE_URL, PG*) or the embedded
+                cluster of ENVMON_HOME; it must not hold an envmon schema yet. The restore is one
+                transaction (all or nothing); pending migrations are then applied. Analyst logins
+                are cluster roles, not data: create them again with `envmon analyst create`.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "A file written by `envmon db backup`.") var file: String
+
+        func run() async throws {
+            let report = try await global.operations.restore(from: file)
+            if global.json { try Output.json(report) } else {
+                Output.line("restored \(report.file.printable) into \(report.database): \(report.uploads) uploads")
+            }
+        }
+    }
 
     struct Start: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create (when needed) and start the embedded cluster; harmless when running.")

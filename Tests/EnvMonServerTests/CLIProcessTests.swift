@@ -136,6 +136,88 @@ struct CLIProcessTests {
         #expect(try await db.value("SELECT sum(length(data))::text FROM envmon.upload_chunk") == "\(2 * text.utf8.count)")
     }
 
+    @Test("state changes made with the CLI are in `envmon audit`, newest first, with the local account")
+    func auditTrail() async throws {
+        let db = try await TestDatabase.make()
+        let url = Self.url(db.address)
+        let envmon = try Self.executable()
+        let created = try Shell.run(envmon, ["token", "create", "--name", "ops", "--scope", "read", "--database-url", url])
+        #expect(created.status == 0, "\(created.stderr)")
+        let revoked = try Shell.run(envmon, ["token", "revoke", "ops", "--database-url", url])
+        #expect(revoked.status == 0, "\(revoked.stderr)")
+        let listed = try Shell.run(envmon, ["audit", "--since", "1h", "--json", "--database-url", url])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any]
+        let events = try #require(object?["events"] as? [[String: Any]])
+        #expect(events.compactMap { $0["action"] as? String } == ["token.revoke", "token.create"])
+        let user = ProcessInfo.processInfo.userName
+        #expect(events.allSatisfy { $0["actor"] as? String == "cli:\(user)" }, "\(events)")
+        #expect(events.allSatisfy { ($0["summary"] as? String) == "ops (read)" }, "\(events)")
+        // The secret is never in the trail.
+        let secret = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!listed.stdout.contains(secret))
+        let text = try Shell.run(envmon, ["audit", "--actor", "cli:\(user)", "--database-url", url])
+        #expect(text.stdout.contains("token.create token"), "\(text.stdout)")
+        let none = try Shell.run(envmon, ["audit", "--actor", "nobody", "--database-url", url])
+        #expect(none.status == 0)
+        #expect(none.stderr.contains("no audit events"))
+        let bad = try Shell.run(envmon, ["audit", "--since", "yesterday-ish", "--database-url", url])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("bad --since"))
+    }
+
+    @Test("`db backup` writes a private, complete dump; `db restore` brings every row back into an empty database, once")
+    func backupAndRestore() async throws {
+        let db = try await TestDatabase.make()
+        for month in ["2026-03", "2026-04"] {
+            _ = try await db.ingest(.sewage, csv: "plant_id,period,sewage_discharged_m3,sewage_treated_m3\nP1,\(month),100,99\nP2,\(month),50,48\n")
+        }
+        let envmon = try Self.executable()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-backup-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("envmon.dump").path
+
+        let backup = try Shell.run(envmon, ["db", "backup", file, "--database-url", Self.url(db.address)])
+        #expect(backup.status == 0, "\(backup.stderr)")
+        #expect(backup.stdout.contains("2 uploads"), "\(backup.stdout)")
+        let mode = (try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o600)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["envmon.dump"])  // no partial left
+        let again = try Shell.run(envmon, ["db", "backup", file, "--database-url", Self.url(db.address)])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("exists"), "\(again.stderr)")
+
+        let counts = """
+            SELECT (SELECT count(*) FROM envmon.sewage_report)::text || '/' || (SELECT count(*) FROM envmon.upload)::text
+                   || '/' || (SELECT sum(length(data)) FROM envmon.upload_chunk)::text
+                   || '/' || (SELECT count(*) FROM envmon.audit_event)::text AS n
+            """
+        let before = try await db.rows(counts).first?["n"] ?? nil
+
+        var empty = try await TestDatabase.makeEmpty()
+        let restore = try Shell.run(envmon, ["db", "restore", file, "--database-url", Self.url(empty)])
+        #expect(restore.status == 0, "\(restore.stderr)")
+        #expect(try await TestDatabase.rows(counts, address: empty).first?["n"] == before)
+        let plan = try await TestDatabase.rows("SELECT count(*)::text AS n FROM analytics.sewage_treatment", address: empty)
+        #expect(plan.first?["n"] != "0")
+        // The same file again into a database that has data: refused, nothing doubled.
+        let twice = try Shell.run(envmon, ["db", "restore", file, "--database-url", Self.url(empty)])
+        #expect(twice.status == 1)
+        #expect(twice.stderr.contains("already has an envmon schema"), "\(twice.stderr)")
+        #expect(try await TestDatabase.rows(counts, address: empty).first?["n"] == before)
+
+        // A damaged file restores nothing.
+        let damaged = directory.appendingPathComponent("damaged.dump").path
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: damaged))
+        empty = try await TestDatabase.makeEmpty()
+        let broken = try Shell.run(envmon, ["db", "restore", damaged, "--database-url", Self.url(empty)])
+        #expect(broken.status == 1)
+        #expect(broken.stderr.contains("nothing was restored"), "\(broken.stderr)")
+        #expect(try await TestDatabase.rows("SELECT to_regnamespace('envmon')::text AS n", address: empty).first?["n"] == .some(nil))
+    }
+
     @Test("a directory is a one-line error naming it")
     func directory() async throws {
         let db = try await TestDatabase.make()

@@ -23,6 +23,19 @@ struct AnalystAccessTests {
         await #expect(throws: (any Error).self) {
             _ = try await TestDatabase.rows("SELECT * FROM envmon.upload", address: analyst)
         }
+        await #expect(throws: (any Error).self) {
+            _ = try await TestDatabase.rows("SELECT * FROM envmon.audit_event", address: analyst)
+        }
+        // Nothing of their own in the database: no tables in public, no schemas.
+        await #expect(throws: (any Error).self) {
+            _ = try await TestDatabase.rows("CREATE TABLE public.scratch (x int) ", address: analyst)
+        }
+        await #expect(throws: (any Error).self) {
+            _ = try await TestDatabase.rows("CREATE SCHEMA scratch", address: analyst)
+        }
+        await #expect(throws: (any Error).self) {
+            _ = try await TestDatabase.rows("CREATE VIEW analytics.mine AS SELECT 1 AS one", address: analyst)
+        }
         // A second create resets the password: the old one no longer works.
         let second = try await db.withDatabase { try await AnalystAccess(database: $0).create(name: name) }
         #expect(second != password)

@@ -19,7 +19,13 @@ extension Operations {
             throw OperationFailure(error.description)
         }
         let targets = parsed.targets
-        try await withDatabase { try await PlanStore(database: $0).replaceTargets(targets) }
+        try await withDatabase { db in
+            try await PlanStore(database: db).replaceTargets(targets)
+            try await AuditLog(database: db).record(
+                .localCommand, "target.replace", subject: "plan targets",
+                summary: "\(targets.count) targets from \(URL(fileURLWithPath: path).lastPathComponent): "
+                    + targets.map { "\($0.metric)@\($0.scope) \($0.comparator.rawValue) \($0.value)" }.joined(separator: ", "))
+        }
         return targets
     }
 
@@ -65,14 +71,22 @@ extension Operations {
     /// generated password (shown once).
     public func createAnalyst(name: String, limits: AnalystLimits = AnalystLimits()) async throws -> String {
         let (password, address) = try await withDatabase { db in
-            (try await AnalystAccess(database: db).create(name: name, limits: limits), db.address)
+            let password = try await AnalystAccess(database: db).create(name: name, limits: limits)
+            try await AuditLog(database: db).record(.localCommand, "analyst.create", subject: "analyst \(name)",
+                                                    summary: "created or password reset")
+            return (password, db.address)
         }
         return ConnectionInfo(host: address.host, port: address.port, socketDirectory: nil, user: name,
                               password: password, database: address.database).url
     }
 
     public func createToken(name: String, scope: TokenScope) async throws -> NewAPIToken {
-        try await withDatabase { try await TokenStore(database: $0).create(name: name, scope: scope) }
+        try await withDatabase { db in
+            let created = try await TokenStore(database: db).create(name: name, scope: scope)
+            try await AuditLog(database: db).record(.localCommand, "token.create", subject: "token \(created.token.id)",
+                                                    summary: "\(name) (\(scope.rawValue))")
+            return created
+        }
     }
 
     public func tokens() async throws -> [APIToken] {
@@ -81,7 +95,14 @@ extension Operations {
 
     /// Revokes a token by id, or every token of a name.
     public func revokeTokens(_ reference: String) async throws -> [APIToken] {
-        try await withDatabase { try await TokenStore(database: $0).revoke(reference) }
+        try await withDatabase { db in
+            let revoked = try await TokenStore(database: db).revoke(reference)
+            for token in revoked {
+                try await AuditLog(database: db).record(.localCommand, "token.revoke", subject: "token \(token.id)",
+                                                        summary: "\(token.name) (\(token.scope.rawValue))")
+            }
+            return revoked
+        }
     }
 
     // MARK: The embedded cluster

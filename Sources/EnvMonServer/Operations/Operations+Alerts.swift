@@ -88,8 +88,11 @@ extension Operations {
     }
 
     public func acknowledge(alertID: Int64, by: String, note: String?) async throws -> AlertState {
-        try await withDatabase {
-            try await AlertStore(database: $0).acknowledge(alertID: alertID, by: by, note: note, at: Date())
+        try await withDatabase { db in
+            let alert = try await AlertStore(database: db).acknowledge(alertID: alertID, by: by, note: note, at: Date())
+            try await AuditLog(database: db).record(.localCommand, "alert.acknowledge", subject: "alert \(alertID)",
+                                                    summary: "by \(by)" + (note.map { ": \($0)" } ?? ""))
+            return alert
         }
     }
 
@@ -103,9 +106,13 @@ extension Operations {
     }
 
     public func addSilence(matchers: [String], startsAt: Date, endsAt: Date, author: String, reason: String) async throws -> Int64 {
-        try await withDatabase {
-            try await AlertStore(database: $0).addSilence(matchers: matchers, startsAt: startsAt, endsAt: endsAt,
-                                                          author: author, reason: reason)
+        try await withDatabase { db in
+            let id = try await AlertStore(database: db).addSilence(matchers: matchers, startsAt: startsAt, endsAt: endsAt,
+                                                                   author: author, reason: reason)
+            try await AuditLog(database: db).record(
+                .localCommand, "silence.add", subject: "silence \(id)",
+                summary: "\(matchers.joined(separator: " ")) from \(startsAt.ISO8601Format()) to \(endsAt.ISO8601Format()) by \(author): \(reason)")
+            return id
         }
     }
 
@@ -115,7 +122,11 @@ extension Operations {
 
     /// Ends a silence now; false when no active silence has that id.
     public func expireSilence(id: Int64) async throws -> Bool {
-        try await withDatabase { try await AlertStore(database: $0).expireSilence(id: id, at: Date()) }
+        try await withDatabase { db in
+            let expired = try await AlertStore(database: db).expireSilence(id: id, at: Date())
+            if expired { try await AuditLog(database: db).record(.localCommand, "silence.expire", subject: "silence \(id)") }
+            return expired
+        }
     }
 
     // MARK: Notifications

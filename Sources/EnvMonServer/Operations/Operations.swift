@@ -88,6 +88,16 @@ public struct Operations: Sendable {
 
     /// Undoes a loaded upload.
     public func revert(id: Int64) async throws -> RevertResult {
-        try await withDatabase { try await UploadRevert(database: $0).revert(uploadID: id) }
+        try await withDatabase { db in
+            let result = try await UploadRevert(database: db).revert(uploadID: id)
+            try await AuditLog(database: db).record(.localCommand, "upload.revert", subject: "upload \(id)",
+                                                    summary: "\(result.rowsRemoved) rows removed, \(result.rowsRestored) restored")
+            return result
+        }
+    }
+
+    /// The audit trail, newest first (`envmon audit`).
+    public func auditEvents(since: Date?, actor: String?, limit: Int) async throws -> [AuditEvent] {
+        try await withDatabase { try await AuditLog(database: $0).events(since: since, actor: actor, limit: limit) }
     }
 }

@@ -99,6 +99,7 @@ public struct InboxWatcher: Service {
             let survey = try SurveyedFile.survey(url)
             var request = IngestRequest(kind: kind, uploader: "inbox", fileName: name)
             request.source = .inbox
+            request.origin = "inbox \(url.deletingLastPathComponent().path)"
             let stored = try await Intake(database: database).accept(survey, request: request)
             logger[metadataKey: "envmon.upload.id"] = "\(stored.uploadID)"
             switch stored {
