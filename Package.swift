@@ -90,6 +90,8 @@ let package = Package(
                 "EnvMonDomain", "EnvMonIngest", "EnvMonAlerting", "EmbeddedPostgres", "EnvMonStore",
                 "EnvMonNotify",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -160,6 +162,9 @@ let package = Package(
             dependencies: [
                 "EnvMonServer", "envmon", "EnvMonTestSupport", "EnvMonDomain", "EnvMonNotify", "EnvMonAlerting", "EmbeddedPostgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],

@@ -9,7 +9,9 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the HTTP API, ingest workers, inbox watcher, alert evaluator and notifier until SIGTERM/SIGINT.",
         discussion: """
             Every option can also be set by environment (the flag wins): ENVMON_HOST, ENVMON_PORT,
-            ENVMON_WORKERS, ENVMON_INBOX, ENVMON_MAX_UPLOAD_BYTES, ENVMON_JOB_LEASE. Logs are JSON
+            ENVMON_WORKERS, ENVMON_INBOX, ENVMON_MAX_UPLOAD_BYTES, ENVMON_JOB_LEASE,
+            ENVMON_SHUTDOWN_GRACE, ENVMON_TLS_CERT, ENVMON_TLS_KEY, ENVMON_MAX_CONNECTIONS,
+            ENVMON_UPLOADS_PER_MINUTE. Logs are JSON
             lines on stderr (level: --log-level or ENVMON_LOG_LEVEL, default info). See
             docs/operations.md.
             """)
@@ -28,6 +30,18 @@ struct Serve: AsyncParsableCommand {
     var maxUploadBytes: Int64?
     @Option(name: .long, help: "Seconds a claimed job is held without a heartbeat (default 60).")
     var jobLease: Int?
+    @Option(name: .long, help: ArgumentHelp(
+        "Seconds graceful shutdown may take (default 30).",
+        discussion: "On SIGTERM/SIGINT the server stops taking requests and workers finish their load; what still runs after this long is cancelled and its job given back to the queue."))
+    var shutdownGrace: Int?
+    @Option(name: .long, help: "Open HTTP connections at most (default 1000); more wait until one closes.")
+    var maxConnections: Int?
+    @Option(name: .long, help: "Uploads one token may start per minute (default 120; 0: no limit); more get 429 with Retry-After.")
+    var uploadsPerMinute: Int?
+    @Option(name: .long, help: "Serve HTTPS with this PEM certificate chain (with --tls-key; TLS 1.2 or newer).")
+    var tlsCert: String?
+    @Option(name: .long, help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
 
     func validate() throws {
         _ = try serverConfiguration(environment: ProcessInfo.processInfo.environment)
@@ -54,6 +68,19 @@ struct Serve: AsyncParsableCommand {
         config.maxUploadBytes = try number(maxUploadBytes, "ENVMON_MAX_UPLOAD_BYTES", 1...(1 << 40), "max-upload-bytes")
             ?? config.maxUploadBytes
         if let lease = try number(jobLease, "ENVMON_JOB_LEASE", 5...86_400, "job-lease") { config.jobLease = .seconds(lease) }
+        if let grace = try number(shutdownGrace, "ENVMON_SHUTDOWN_GRACE", 1...3_600, "shutdown-grace") {
+            config.shutdownGracePeriod = .seconds(grace)
+        }
+        config.maxConnections = try number(maxConnections, "ENVMON_MAX_CONNECTIONS", 1...100_000, "max-connections")
+            ?? config.maxConnections
+        config.uploadsPerMinute = try number(uploadsPerMinute, "ENVMON_UPLOADS_PER_MINUTE", 0...100_000, "uploads-per-minute")
+            ?? config.uploadsPerMinute
+        switch (tlsCert ?? env("ENVMON_TLS_CERT"), tlsKey ?? env("ENVMON_TLS_KEY")) {
+        case (nil, nil): break
+        case (let cert?, let key?):
+            config.tls = TLSFiles(certificate: URL(fileURLWithPath: cert), key: URL(fileURLWithPath: key))
+        default: throw ValidationError("give both --tls-cert and --tls-key (or ENVMON_TLS_CERT and ENVMON_TLS_KEY), or neither")
+        }
         if let inbox = inbox ?? env("ENVMON_INBOX") {
             config.inbox = URL(fileURLWithPath: inbox).standardizedFileURL
             if config.workers == 0 { throw ValidationError("an inbox needs at least one worker (--workers 1 or more)") }
@@ -69,7 +96,7 @@ struct Serve: AsyncParsableCommand {
         let metrics = ServiceMetrics()
         metrics.bootstrapSystem()
         operations.logger.notice("envmon serve starting", metadata: [
-            "envmon.http": "\(config.host):\(config.port)", "envmon.workers": "\(config.workers)",
+            "envmon.http": "\(config.tls == nil ? "http" : "https")://\(config.host):\(config.port)", "envmon.workers": "\(config.workers)",
             "envmon.inbox": "\(config.inbox?.path ?? "-")",
         ])
         try await operations.serve(config, alertsDirectory: alertFiles.alertsDir, metrics: metrics)

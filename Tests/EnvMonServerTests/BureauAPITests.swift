@@ -19,7 +19,7 @@ struct BureauAPITests {
 
     @Test("alerts are listed by state and acknowledged with the token's name, a note and an alert event")
     func acknowledge() async throws {
-        try await Harness.withApp(workers: 0) { client, db, tokens in
+        try await Harness.withApp(.live, workers: 0) { client, db, tokens in
             let testDB = TestDatabase(address: db.address, name: db.address.database)
             try await testDB.execute(Self.firingAlert)
             let listed = try Harness.json(try await client.execute(
@@ -40,6 +40,13 @@ struct BureauAPITests {
 
             let missing = try await client.execute(uri: "/v1/alerts/424242/ack", method: .post, headers: Harness.bearer(tokens.admin))
             #expect(missing.status == .notFound)
+            // The audit trail has the acknowledgement, who and from where; not the failed one.
+            let audit = try await testDB.rows("SELECT actor, origin, subject, summary FROM envmon.audit_event WHERE action = 'alert.acknowledge'")
+            #expect(audit.count == 1)
+            #expect(audit.first?["actor"] == "token:alice")
+            #expect(audit.first?["origin"] == "http 127.0.0.1")
+            #expect(audit.first?["subject"] == "alert \(id)")
+            #expect(audit.first?["summary"] == "by alice: 已通知污水厂")
             let none = try Harness.json(try await client.execute(
                 uri: "/v1/alerts?state=resolved", method: .get, headers: Harness.bearer(tokens.read)).body)
             #expect((none["alerts"] as? [Any])?.isEmpty == true)

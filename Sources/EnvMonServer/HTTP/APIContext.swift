@@ -1,14 +1,25 @@
 public import EnvMonDomain
 public import Hummingbird
+import EnvMonStore
+import NIOCore
 
 /// Per-request state of the envmon API: the authenticated token, when there is one.
 public struct APIContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `TokenAuthMiddleware`.
     public var token: APIToken?
+    /// The client's address (the peer of the connection; a reverse proxy's own address when
+    /// there is one), for the audit trail.
+    public let remoteAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress
+    }
+
+    /// The token's holder and the client's address, as the audit trail names them.
+    func auditActor() throws -> AuditActor {
+        AuditActor(name: "token:\(try requireToken().name)", origin: "http \(remoteAddress ?? "unknown")")
     }
 
     /// The authenticated token; routes behind `TokenAuthMiddleware` always have one.

@@ -3,6 +3,7 @@ import EnvMonStore
 public import Foundation
 import HTTPTypes
 public import Hummingbird
+import HummingbirdTLS
 import HummingbirdCore
 import NIOCore
 public import Logging
@@ -34,6 +35,14 @@ public struct ServerConfiguration: Sendable {
     /// A connection that sends nothing for this long while its request is being read (or
     /// between requests) is closed: slow or stalled clients cannot hold connections forever.
     public var idleTimeout: Duration = .seconds(30)
+    /// Open connections at most; one more is closed at once (slow clients are closed by
+    /// `idleTimeout`, so a slot frees up).
+    public var maxConnections = 1_000
+    /// Uploads one token may start per minute (0: no limit); more get 429 with Retry-After.
+    public var uploadsPerMinute = 120
+    /// HTTPS: a PEM certificate chain and its private key (both or neither). Served with TLS
+    /// 1.2 or newer, with `Strict-Transport-Security` on every response.
+    public var tls: TLSFiles?
     /// How long graceful shutdown may take before the rest is cancelled.
     public var shutdownGracePeriod: Duration = .seconds(30)
     /// Whether this process evaluates alerts and delivers notifications (several processes may;
@@ -92,10 +101,19 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
     let database = try Database.unstarted(address, logger: logger, maximumConnections: server.poolSize)
     let gate = StartupGate()
     let metrics = configuration.metrics
+    let http1 = HTTP1Channel.Configuration(
+        idleTimeout: .nanoseconds(Int64(server.idleTimeout.components.seconds) * 1_000_000_000
+                                  + server.idleTimeout.components.attoseconds / 1_000_000_000))
+    let tls = try server.tls?.serverConfiguration()
+    let counter = ConnectionCounter(maximum: server.maxConnections)
+    let builder = HTTPServerBuilder { responder in
+        let channel = HTTP1Channel(responder: responder, configuration: http1)
+        if let tls { return ConnectionLimitChannel(base: try TLSChannel(channel, tlsConfiguration: tls), counter: counter) }
+        return ConnectionLimitChannel(base: channel, counter: counter)
+    }
     var app = Application(
         router: buildRouter(config: server, database: database, metrics: metrics),
-        server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(server.idleTimeout.components.seconds) * 1_000_000_000
-                                                                         + server.idleTimeout.components.attoseconds / 1_000_000_000))),
+        server: builder,
         configuration: .init(address: .hostname(server.host, port: server.port), serverName: "envmon"),
         services: [database.client],
         logger: logger)
@@ -112,7 +130,8 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
     if server.workers > 0 {
         app.addServices(IngestWorkers(
             queue: JobQueue(database: database, lease: server.jobLease), count: server.workers,
-            pollInterval: server.pollInterval, metrics: metrics, logger: logger, gate: gate))
+            pollInterval: server.pollInterval, metrics: metrics, logger: logger, gate: gate,
+            shutdownDeadline: server.shutdownGracePeriod))
     }
     if let inbox = server.inbox {
         app.addServices(InboxWatcher(directory: inbox, interval: server.inboxInterval, database: database,
@@ -129,12 +148,12 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
 }
 
 /// Runs `app` until SIGTERM or SIGINT, then shuts it down gracefully: the server stops taking
-/// requests, workers finish or give back their job, loops stop. Graceful shutdown is bounded by
-/// `gracePeriod`; what is still running then is cancelled.
+/// requests, workers finish their load within `gracePeriod` or cancel it and give the job back,
+/// loops stop, then the pool closes. Should that hang, everything is cancelled 15 s later.
 public func serve(_ app: EnvMonApplication, gracePeriod: Duration, logger: Logger) async throws {
     var configuration = ServiceGroupConfiguration(
         services: [app], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
-    configuration.maximumGracefulShutdownDuration = gracePeriod
+    configuration.maximumGracefulShutdownDuration = gracePeriod + .seconds(15)
     try await ServiceGroup(configuration: configuration).run()
 }
 
@@ -142,6 +161,7 @@ public func serve(_ app: EnvMonApplication, gracePeriod: Duration, logger: Logge
 func buildRouter(config: ServerConfiguration, database: Database, metrics: ServiceMetrics) -> Router<APIContext> {
     let router = Router(context: APIContext.self)
     router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware(tls: config.tls != nil))
     router.add(middleware: ErrorMiddleware())
     HealthController(database: database, metrics: metrics, readinessTimeout: config.readinessTimeout).addRoutes(to: router)
 

@@ -72,6 +72,8 @@ struct BureauController {
         }
         do {
             let alert = try await AlertStore(database: database).acknowledge(alertID: id, by: token.name, note: note, at: Date())
+            try await AuditLog(database: database).record(try context.auditActor(), "alert.acknowledge", subject: "alert \(id)",
+                                                          summary: "by \(token.name)" + (note.map { ": \($0)" } ?? ""))
             return try JSONBody.response(alert)
         } catch {
             if let error = Database.unwrap(error) as? EnvMonError, error.kind == .conflict {

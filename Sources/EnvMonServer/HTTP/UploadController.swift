@@ -12,6 +12,14 @@ struct UploadController {
     let database: Database
     let configuration: ServerConfiguration
     let metrics: ServiceMetrics
+    let limiter: UploadRateLimiter
+
+    init(database: Database, configuration: ServerConfiguration, metrics: ServiceMetrics) {
+        self.database = database
+        self.configuration = configuration
+        self.metrics = metrics
+        self.limiter = UploadRateLimiter(perMinute: configuration.uploadsPerMinute)
+    }
 
     func addUploadRoutes(to group: RouterGroup<APIContext>) {
         group.post("uploads", use: upload)
@@ -43,8 +51,15 @@ struct UploadController {
     /// Archives the body with a queued job in one transaction, then answers 202.
     @Sendable func upload(request: Request, context: APIContext) async throws -> Response {
         let token = try context.requireToken()
+        if let wait = limiter.take(token: token.id) {
+            var error = APIError(.tooManyRequests, error: "rate_limited",
+                                 detail: "the token '\(token.name)' may start \(configuration.uploadsPerMinute) uploads a minute; retry in \(wait) s")
+            if let name = HTTPField.Name("Retry-After") { error.headers[name] = "\(wait)" }
+            throw error
+        }
         var ingest = try Self.ingestRequest(request.uri.queryParameters, uploader: token.name)
         ingest.source = .http
+        ingest.origin = "http \(context.remoteAddress ?? "unknown")"
         let header = request.headers[.contentType] ?? ""
         let (mediaType, parameters) = UploadMediaType.parse(header)
         guard mediaType == UploadMediaType.multipart || UploadMediaType.formats[mediaType] != nil else {

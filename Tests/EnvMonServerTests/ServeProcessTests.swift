@@ -1,0 +1,213 @@
+import EmbeddedPostgres
+import EnvMonDomain
+import EnvMonStore
+import EnvMonTestSupport
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+import Testing
+
+/// `envmon serve` as an operator runs it: a real process, signalled and killed, over real
+/// HTTP, on a real cluster (its own, where the test restarts PostgreSQL under it).
+@Suite("envmon serve as a process", .timeLimit(.minutes(6)), .temporaryDatabases)
+struct ServeProcessTests {
+    /// A running `envmon serve`.
+    struct Server {
+        let child: Shell.Child
+        let base: String
+
+        static func start(_ arguments: [String], environment: [String: String] = [:]) async throws -> Server {
+            let port = try ServiceGroupTests.freePort()
+            let child = try Shell.spawn(try CLIProcessTests.executable(),
+                                        ["serve", "--port", "\(port)", "--log-level", "warning"] + arguments,
+                                        environment: environment)
+            let server = Server(child: child, base: "http://127.0.0.1:\(port)")
+            // Up to two minutes: the first start of an embedded cluster runs initdb and migrations.
+            try await server.waitUntilReady(attempts: 1200)
+            return server
+        }
+
+        /// Waits until `/readyz` answers 200; fails when the process exits first.
+        func waitUntilReady(attempts: Int) async throws {
+            for _ in 0..<attempts {
+                if let exited = try child.poll() {
+                    throw CLIProcessError("envmon serve exited with \(exited.status): \(exited.stderr.suffix(2000))")
+                }
+                if (try? await ServiceGroupTests.request("\(base)/readyz").0) == 200 { return }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw CLIProcessError("envmon serve at \(base) was not ready")
+        }
+
+        /// Sends `signal` and waits (polling, up to `seconds`) for the process to end; nil
+        /// when it is still running then (it is killed, so no test leaves it behind).
+        func stop(_ signal: Int32, within seconds: Int) async throws -> Shell.Result? {
+            child.signal(signal)
+            for _ in 0..<(seconds * 10) {
+                if let result = try child.poll() { return result }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            child.signal(SIGKILL)
+            _ = try child.wait()
+            return nil
+        }
+    }
+
+    static func token(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
+        let created = try Shell.run(try CLIProcessTests.executable(),
+                                    ["token", "create", "--name", "clerk", "--scope", "upload"] + arguments,
+                                    environment: environment)
+        guard created.status == 0 else { throw CLIProcessError("token create: \(created.stderr)") }
+        return created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// POSTs `body` as a sewage upload; returns the upload id.
+    static func upload(_ base: String, token: String, body: Data) async throws -> Int {
+        var request = URLRequest(url: try #require(URL(string: "\(base)/v1/uploads?kind=sewage")))
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.setValue("text/csv", forHTTPHeaderField: "Content-Type")
+        request.timeoutInterval = 300
+        let (data, response) = try await URLSession.shared.upload(for: request, from: body)
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        #expect([200, 202].contains((response as? HTTPURLResponse)?.statusCode ?? 0), "\(object)")
+        return try #require(object["id"] as? Int, "\(object)")
+    }
+
+    /// Waits (polling the API) until the upload has an outcome; returns its status.
+    static func outcome(_ base: String, token: String, id: Int) async throws -> String {
+        for _ in 0..<3000 {
+            let status = (try? await ServiceGroupTests.request("\(base)/v1/uploads/\(id)", token: token).1["status"] as? String) ?? nil
+            if let status, status != "processing", status != "queued" { return status }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return "processing"
+    }
+
+    static func waitForRunningJob(_ address: ServerAddress) async throws -> Bool {
+        for _ in 0..<3000 {
+            let running = try? await TestDatabase.rows("SELECT count(*)::text AS n FROM envmon.ingest_job WHERE status = 'running'",
+                                                       address: address)
+            if running?.first?["n"] == "1" { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    @Test("SIGTERM during a load: serve exits within its grace period, and the upload loads exactly once after a restart")
+    func sigtermDuringLoad() async throws {
+        let db = try await TestDatabase.make()
+        let url = CLIProcessTests.url(db.address)
+        let token = try Self.token(["--database-url", url])
+        let body = Data(CLIProcessTests.largeSewage().utf8)
+
+        // A one-second grace period: the load still runs when it ends, so the load is cancelled
+        // (before, serve hung here for good with the job `running`).
+        let first = try await Server.start(["--database-url", url, "--workers", "1", "--shutdown-grace", "1"])
+        let id = try await Self.upload(first.base, token: token, body: body)
+        #expect(try await Self.waitForRunningJob(db.address))
+        let stopped = try await first.stop(SIGTERM, within: 120)
+        let exit = try #require(stopped, "envmon serve was still running 120 s after SIGTERM")
+        #expect(exit.status == 0, "\(exit.stderr.suffix(2000))")
+
+        // Nothing is left claimed by the dead process: the job is done or back in the queue.
+        let jobs = try await db.rows("SELECT status, attempts::text AS attempts FROM envmon.ingest_job")
+        #expect(jobs.count == 1)
+        #expect(["queued", "done"].contains(jobs.first?["status"] ?? nil), "\(jobs)")
+
+        let second = try await Server.start(["--database-url", url, "--workers", "1"])
+        #expect(try await Self.outcome(second.base, token: token, id: id) == "loaded")
+        _ = try await second.stop(SIGTERM, within: 120)
+        #expect(try await db.value("SELECT count(*) FROM envmon.sewage_report") == "\(CLIProcessTests.sewageRows)")
+        #expect(try await db.value("SELECT count(*) FROM envmon.upload") == "1")
+        #expect(try await db.value("SELECT string_agg(status, ',') FROM envmon.ingest_job") == "done")
+    }
+
+    @Test("kill -9 of serve while a request body arrives stores nothing; the same upload again loads once")
+    func killDuringRequestBody() async throws {
+        let db = try await TestDatabase.make()
+        let url = CLIProcessTests.url(db.address)
+        let token = try Self.token(["--database-url", url])
+        let body = Data(CLIProcessTests.largeSewage().utf8)
+
+        let first = try await Server.start(["--database-url", url, "--workers", "1"])
+        let port = try #require(Int(first.base.split(separator: ":").last ?? ""))
+        // Half the body, then the process dies.
+        let head = "POST /v1/uploads?kind=sewage HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+            + "Content-Type: text/csv\r\nContent-Length: \(body.count)\r\n\r\n"
+        let socket = try SlowClientTests.connect(port: port, sending: head)
+        defer { close(socket) }
+        let half = body.prefix(body.count / 2)
+        var sent = 0
+        half.withUnsafeBytes { raw in
+            while sent < raw.count {
+                let written = send(socket, raw.baseAddress.map { $0 + sent }, raw.count - sent, Int32(MSG_NOSIGNAL))
+                if written <= 0 { break }
+                sent += written
+            }
+        }
+        #expect(sent == half.count)
+        #expect(try await first.stop(SIGKILL, within: 60) != nil)
+        #expect(try await db.value("SELECT count(*) FROM envmon.upload") == "0")
+        #expect(try await db.value("SELECT count(*) FROM envmon.ingest_job") == "0")
+
+        let second = try await Server.start(["--database-url", url, "--workers", "1"])
+        let id = try await Self.upload(second.base, token: token, body: body)
+        #expect(try await Self.outcome(second.base, token: token, id: id) == "loaded")
+        let again = try await Self.upload(second.base, token: token, body: body)  // a retry by the clerk
+        #expect(again != id)
+        _ = try await second.stop(SIGTERM, within: 120)
+        #expect(try await db.value("SELECT count(*) FROM envmon.sewage_report") == "\(CLIProcessTests.sewageRows)")
+        #expect(try await db.value("SELECT string_agg(status || ':' || coalesce(duplicate_of::text, '-'), ',' ORDER BY id) FROM envmon.upload")
+                == "loaded:-,duplicate:\(id)")
+        // Both are in the audit trail with the token's holder and the client's address.
+        let audit = try await db.rows("SELECT actor || ' ' || origin || ' ' || action || ' ' || subject AS line FROM envmon.audit_event ORDER BY id")
+        #expect(audit.compactMap { $0["line"] ?? nil }.filter { $0.hasPrefix("token:") }
+                == ["token:clerk http 127.0.0.1 upload.create upload \(id)", "token:clerk http 127.0.0.1 upload.duplicate upload \(again)"])
+    }
+
+    @Test("PostgreSQL crash-restarted under a load: serve reconnects, /readyz returns to 200, the upload loads exactly once")
+    func databaseRestartDuringLoad() async throws {
+        // Its own embedded cluster: restarting the shared test cluster would break other tests.
+        let home = URL(fileURLWithPath: "/tmp/envmon-crash-\(UUID().uuidString.prefix(8))")
+        let cluster = try EmbeddedPostgres(home: home, logger: Logger(label: "crash-test"))
+        defer {
+            try? cluster.stop()
+            try? FileManager.default.removeItem(at: home)
+        }
+        let environment = ["ENVMON_HOME": home.path, "DATABASE_URL": "", "PGHOST": "", "PGPORT": "", "PGUSER": "", "PGPASSWORD": "", "PGDATABASE": "", "PGSSLMODE": ""]
+        let server = try await Server.start(["--workers", "1", "--job-lease", "6"], environment: environment)
+        let info = try cluster.connectionInfo()
+        let address = ServerAddress(host: info.host, port: info.port, user: info.user, password: info.password,
+                                    database: info.database, sslMode: .disable)
+        let token = try Self.token([], environment: environment)
+        let id = try await Self.upload(server.base, token: token, body: Data(CLIProcessTests.largeSewage().utf8))
+        #expect(try await Self.waitForRunningJob(address))
+
+        try cluster.stop(immediately: true)
+        // While the database is down, serve says so instead of hanging or dying.
+        var notReady = 0
+        for _ in 0..<300 where notReady == 0 {
+            let status = (try? await ServiceGroupTests.request("\(server.base)/readyz").0) ?? 0
+            if status == 503 { notReady = status } else { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(notReady == 503)
+        #expect(try server.child.poll() == nil, "serve exited when its database went away")
+        try cluster.start()
+
+        try await server.waitUntilReady(attempts: 1200)
+        #expect(try await Self.outcome(server.base, token: token, id: id) == "loaded")
+        let stopped = try await server.stop(SIGTERM, within: 120)
+        #expect(stopped?.status == 0)
+        let counts = try await TestDatabase.rows("""
+            SELECT (SELECT count(*) FROM envmon.sewage_report)::text AS rows,
+                   (SELECT count(*) FROM envmon.upload)::text AS uploads,
+                   (SELECT string_agg(status, ',') FROM envmon.ingest_job)::text AS jobs
+            """, address: address)
+        #expect(counts.first?["rows"] == "\(CLIProcessTests.sewageRows)")
+        #expect(counts.first?["uploads"] == "1")
+        #expect(counts.first?["jobs"] == "done")
+    }
+}

@@ -1,0 +1,93 @@
+import AsyncHTTPClient
+import EmbeddedPostgres
+import EnvMonServer
+import EnvMonTestSupport
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import ServiceLifecycle
+import Testing
+
+@Suite("HTTPS", .timeLimit(.minutes(3)), .temporaryDatabases)
+struct TLSTests {
+    static func client(trusting caPath: String) throws -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caPath))
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(30))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    @Test("--tls-cert/--tls-key serve HTTPS with HSTS; plain HTTP and an untrusted CA get nothing")
+    func https() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let certificates = try TestCertificates(in: directory)
+        let testDB = try await TestDatabase.make()
+        var config = ServerConfiguration.test
+        config.workers = 0
+        config.port = try ServiceGroupTests.freePort()
+        config.tls = TLSFiles(certificate: URL(fileURLWithPath: certificates.certificatePath),
+                              key: URL(fileURLWithPath: certificates.keyPath))
+        let app = try Harness.application(testDB, config: config)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: Harness.logger))
+        let trusted = try Self.client(trusting: certificates.caPath)
+        let stranger = try Self.client(trusting: certificates.strangerCAPath)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var response: HTTPClientResponse?
+            for _ in 0..<300 where response?.status.code != 200 {
+                response = try? await trusted.execute(HTTPClientRequest(url: "https://127.0.0.1:\(config.port)/readyz"), timeout: .seconds(10))
+                if response?.status.code != 200 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(response?.status.code == 200)
+            #expect(response?.headers.first(name: "Strict-Transport-Security") == "max-age=31536000")
+            #expect(response?.headers.first(name: "X-Content-Type-Options") == "nosniff")
+            // TLS 1.1 and older are refused.
+            await #expect(throws: (any Error).self) {
+                var old = TLSConfiguration.makeClientConfiguration()
+                old.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(certificates.caPath))
+                old.maximumTLSVersion = .tlsv11
+                let legacy = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: old))
+                defer { _ = legacy.shutdown() }
+                _ = try await legacy.execute(HTTPClientRequest(url: "https://127.0.0.1:\(config.port)/healthz"), timeout: .seconds(10))
+            }
+            await #expect(throws: (any Error).self) {
+                _ = try await stranger.execute(HTTPClientRequest(url: "https://127.0.0.1:\(config.port)/healthz"), timeout: .seconds(10))
+            }
+            // Plain HTTP on the TLS port is not answered as HTTP.
+            let plain = try? await ServiceGroupTests.request("http://127.0.0.1:\(config.port)/healthz")
+            #expect(plain?.0 != 200)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        try await trusted.shutdown()
+        try await stranger.shutdown()
+    }
+
+    @Test("a missing certificate or a key of another certificate is a one-line error at start")
+    func badFiles() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let certificates = try TestCertificates(in: directory)
+        let db = try await TestDatabase.make()
+        let envmon = try CLIProcessTests.executable()
+        let url = CLIProcessTests.url(db.address)
+        let missing = try Shell.run(envmon, ["serve", "--port", "\(try ServiceGroupTests.freePort())", "--database-url", url,
+                                             "--tls-cert", directory.appendingPathComponent("nope.pem").path,
+                                             "--tls-key", certificates.keyPath])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("cannot read the TLS certificate"), "\(missing.stderr)")
+        let mismatched = try Shell.run(envmon, ["serve", "--port", "\(try ServiceGroupTests.freePort())", "--database-url", url,
+                                                "--tls-cert", certificates.certificatePath,
+                                                "--tls-key", directory.appendingPathComponent("ca.key").path])
+        #expect(mismatched.status == 1)
+        #expect(mismatched.stderr.contains("does not fit the certificate"), "\(mismatched.stderr)")
+        let half = try Shell.run(envmon, ["serve", "--database-url", url, "--tls-cert", certificates.certificatePath])
+        #expect(half.status == 2)
+        #expect(half.stderr.contains("give both --tls-cert and --tls-key"), "\(half.stderr)")
+    }
+}
