@@ -13,6 +13,11 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "envmon", targets: ["envmon"]),
+        // The readers of untrusted bytes, for the libFuzzer package in Fuzz/.
+        .library(name: "EnvMonIngest", targets: ["EnvMonIngest"]),
+        .library(name: "EnvMonXLSX", targets: ["EnvMonXLSX"]),
+        .library(name: "EnvMonHJ212", targets: ["EnvMonHJ212"]),
+        .library(name: "EnvMonAlerting", targets: ["EnvMonAlerting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
