@@ -123,12 +123,15 @@ let package = Package(
 
         .testTarget(name: "EnvMonDomainTests", dependencies: ["EnvMonDomain"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "EnvMonIngestTests", dependencies: ["EnvMonIngest"], exclude: ["Fixtures"], swiftSettings: swiftSettings
+            name: "EnvMonIngestTests", dependencies: ["EnvMonIngest", .product(name: "PropertyBased", package: "swift-property-based")], exclude: ["Fixtures"], swiftSettings: swiftSettings
         ),
-        .testTarget(name: "EnvMonAlertingTests", dependencies: ["EnvMonAlerting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EnvMonAlertingTests", dependencies: ["EnvMonAlerting", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EnvMonXLSXTests",
-            dependencies: ["EnvMonXLSX", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["EnvMonXLSX", .product(name: "ZIPFoundation", package: "ZIPFoundation"), .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -95,14 +95,36 @@ public struct FeedIngestor: Sendable {
             rawHead.append(contentsOf: bytes.prefix(4 - rawHead.count))
             try checkNotWorkbook()
         }
-        try read(decoder.decode(bytes), final: false)
+        let text: [UInt8]
+        do {
+            text = try decoder.decode(bytes)
+        } catch {
+            try readBeforeInvalidBytes()
+            throw error
+        }
+        try read(text, final: false)
         return takeOutput()
+    }
+
+    /// The text before an undecodable byte is read first: a problem in it comes earlier in
+    /// the file, and is the one to report, whatever the chunking.
+    private mutating func readBeforeInvalidBytes() throws(FeedError) {
+        let before = decoder.decodedBeforeError
+        guard !before.isEmpty else { return }
+        try read(before, final: false)
     }
 
     /// Ends the upload; returns the rest. Fails when the file is empty, has no header, or ends
     /// inside a quoted field, a character or a JSON record.
     public mutating func finish() throws(FeedError) -> IngestOutput {
-        try read(decoder.finish(), final: true)
+        let text: [UInt8]
+        do {
+            text = try decoder.finish()
+        } catch {
+            try readBeforeInvalidBytes()
+            throw error
+        }
+        try read(text, final: true)
         if let finalRows = try csv?.finish() {
             for row in finalRows { try handle(row) }
         }

@@ -20,6 +20,9 @@ public struct TextDecoder: Sendable {
     private var pendingOffset = 0
     private var bomHandled = false
     private var validator = UTF8Validator()
+    /// After `decode` threw for an invalid byte: the text decoded from the same chunk before it,
+    /// so that a reader sees it (and reports an earlier problem first) however the file was cut.
+    public private(set) var decodedBeforeError: [UInt8] = []
     /// Line breaks in the decoded output so far, to say on which line an invalid byte sits.
     private var lineBreaks = 0
     private var lastWasCR = false
@@ -159,9 +162,10 @@ public struct TextDecoder: Sendable {
         }
     }
 
-    private func invalid(at offset: Int, decodedBefore: ArraySlice<UInt8>) -> FeedError {
-        .invalidBytes(encoding: encodingName, byteOffset: offset,
-                      line: lineBreaks + lineBreakCount(decodedBefore) + 1)
+    private mutating func invalid(at offset: Int, decodedBefore: ArraySlice<UInt8>) -> FeedError {
+        decodedBeforeError = Array(decodedBefore)
+        return .invalidBytes(encoding: encodingName, byteOffset: offset,
+                             line: lineBreaks + lineBreakCount(decodedBefore) + 1)
     }
 
     private func lineBreakCount(_ bytes: some Collection<UInt8>) -> Int {
