@@ -195,6 +195,12 @@ public enum Shell {
             return collect(status)
         }
 
+        /// Waits, on a thread of its own, until the program exits (for async callers).
+        public func exit() async throws -> Result {
+            let child = self
+            return try await Shell.offThread { try child.wait() }
+        }
+
         /// Blocks the calling thread until the program exits.
         public func wait() throws(EmbeddedPostgresError) -> Result {
             var status: Int32 = 0
@@ -224,6 +230,27 @@ public enum Shell {
         try spawn(executable, arguments, environment: environment, standardInput: standardInput, unsetting: unset).wait()
     }
 
+    /// Runs `executable` to completion on a thread of its own, so that an async caller never
+    /// blocks one of the few threads of Swift's cooperative pool while the program runs (on a
+    /// 2-core machine, two such waits stop every other task).
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], standardInput: String? = nil,
+        unsetting unset: [String] = []
+    ) async throws -> Result {
+        try await offThread {
+            try run(executable, arguments, environment: environment, standardInput: standardInput, unsetting: unset)
+        }
+    }
+
+    /// `body` on a new thread; its result or error when it returns.
+    static func offThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Swift.Result { try body() }) }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
     /// Starts `executable` and returns at once; stdout and stderr go to temporary files that
     /// `Child.wait()` or `Child.poll()` read and remove.
     public static func spawn(
@@ -239,6 +266,10 @@ public enum Shell {
         posix_spawn_file_actions_addopen(&actions, 0, standardInput ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        // The child gets stdin, stdout and stderr only. Without this it would inherit every
+        // descriptor of ours that is not close-on-exec (NIO's sockets are not): a spawned
+        // postmaster or `envmon serve` would keep our database sessions open after we exit.
+        closeOtherDescriptors(&actions)
 
         var env = ProcessInfo.processInfo.environment
         for name in unset { env[name] = nil }
@@ -271,3 +302,25 @@ public enum Shell {
         return Child(pid: pid, executable: executable, outPath: outPath, errPath: errPath)
     }
 }
+
+/// Adds "close every descriptor from 3 up" to `actions`: glibc's
+/// `posix_spawn_file_actions_addclosefrom_np` (2.34 and later, looked up at run time since the
+/// Swift overlay does not declare it); on an older libc, every open descriptor from 3 up is
+/// marked close-on-exec instead.
+private func closeOtherDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
+        let closeFrom = unsafeBitCast(symbol, to: CloseFrom.self)
+        if closeFrom(&actions, 3) == 0 { return }
+    }
+    guard let directory = opendir("/proc/self/fd") else { return }
+    defer { closedir(directory) }
+    let own = dirfd(directory)
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        guard let fd = Int32(name), fd > 2, fd != own else { continue }
+        let flags = fcntl(fd, F_GETFD)
+        if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+    }
+}
+

@@ -31,6 +31,18 @@ struct EmbeddedPostgresTests {
                              environment: ["PGPASSWORD": info.password])
     }
 
+    @Test("a spawned program inherits only stdin, stdout and stderr (no database session of ours)")
+    func childrenInheritNoDescriptors() throws {
+        // A descriptor without close-on-exec, as NIO's sockets are.
+        let leaky = open("/dev/null", O_RDONLY)
+        #expect(leaky > 2)
+        defer { close(leaky) }
+        let listing = try Shell.run("/bin/sh", ["-c", "ls /proc/$$/fd"])
+        let inherited = listing.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }
+        #expect(!inherited.contains(leaky), "\(inherited)")
+        #expect(inherited.allSatisfy { $0 <= 3 }, "\(inherited)")  // 0–2, and the shell's own for the listing
+    }
+
     @Test func startsAnswersStopsAndRestartsWithDataIntact() throws {
         try withCluster { cluster, home in
             #expect(cluster.status() == .notInitialized)

@@ -6,6 +6,7 @@ public import EnvMonStore
 public import Foundation
 public import Logging
 public import PostgresNIO
+import Synchronization
 
 /// A fresh, migrated database in this test process's embedded cluster.
 ///
@@ -289,9 +290,41 @@ public actor TestCluster {
         }
     }
 
+    /// Runs `body` on a new session, holding one of the gate's slots. A session that hangs
+    /// (PostgresNIO never resumes a query whose server session was ended under it) is
+    /// abandoned after two minutes with an error, so that one stuck session cannot hold a slot,
+    /// and with 24 of them every other test, forever.
     @discardableResult
-    public static func withConnection<T: Sendable>(_ address: ServerAddress, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await SessionGate.shared.run { try await connected(address, body) }
+    public static func withConnection<T: Sendable>(
+        _ address: ServerAddress, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await SessionGate.shared.run {
+            try await abandoningAfter(.seconds(120), what: "a test session on \(address.database)") {
+                try await connected(address, body)
+            }
+        }
+    }
+
+    /// `body` in a task of its own, raced against `limit`: past it, the task is cancelled and
+    /// left behind, and this throws.
+    static func abandoningAfter<T: Sendable>(
+        _ limit: Duration, what: String, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let work = Task { try await body() }
+        let once = OnceResult<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            once.set(continuation)
+            let timer = Task {
+                guard (try? await Task.sleep(for: limit)) != nil else { return }  // cancelled: done in time
+                work.cancel()
+                once.finish(.failure(HarnessFailure(message: "\(what) did not finish in \(limit); abandoned")))
+            }
+            Task {
+                let result = await work.result
+                timer.cancel()
+                once.finish(result)
+            }
+        }
     }
 
     private static func connected<T: Sendable>(_ address: ServerAddress, _ body: (PostgresConnection) async throws -> T) async throws -> T {
@@ -367,5 +400,37 @@ extension TestDatabase {
     public static func seedDefaultTargets(_ database: Database) async throws {
         let targets = try AlertConfiguration.load(directory: nil, environment: [:]).targets
         try await PlanStore(database: database).seedTargetsIfEmpty(targets.targets)
+    }
+}
+
+/// Resumes a continuation once, with the first result to arrive.
+final class OnceResult<T: Sendable>: Sendable {
+    private let state = Mutex<(continuation: CheckedContinuation<T, any Error>?, early: Result<T, any Error>?, done: Bool)>(
+        (nil, nil, false))
+
+    func set(_ continuation: CheckedContinuation<T, any Error>) {
+        let early: Result<T, any Error>? = state.withLock { state in
+            if let early = state.early {
+                state.done = true
+                return early
+            }
+            state.continuation = continuation
+            return nil
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    func finish(_ result: Result<T, any Error>) {
+        let continuation: CheckedContinuation<T, any Error>? = state.withLock { state in
+            guard !state.done else { return nil }
+            guard let continuation = state.continuation else {
+                if state.early == nil { state.early = result }
+                return nil
+            }
+            state.done = true
+            state.continuation = nil
+            return continuation
+        }
+        continuation?.resume(with: result)
     }
 }

@@ -31,7 +31,7 @@ extension Operations {
             throw OperationFailure("cannot write in \(target.deletingLastPathComponent().path)")
         }
         defer { try? FileManager.default.removeItem(at: partial) }
-        let result = try Shell.run(try Self.postgresTool("pg_dump"),
+        let result = try await Shell.run(try Self.postgresTool("pg_dump"),
                                    ["--format=custom", "--compress=6", "--no-password", "--file", partial.path]
                                        + Self.connectionArguments(address),
                                    environment: Self.connectionEnvironment(address), unsetting: EmbeddedPostgres.libpqVariables)
@@ -65,7 +65,7 @@ extension Operations {
             try await checks.ensureGroupRoles()
             return db.address
         }
-        let result = try Shell.run(try Self.postgresTool("pg_restore"),
+        let result = try await Shell.run(try Self.postgresTool("pg_restore"),
                                    ["--no-owner", "--single-transaction", "--exit-on-error", "--no-password",
                                     "--dbname", address.database] + Self.connectionArguments(address) + [source.path],
                                    environment: Self.connectionEnvironment(address), unsetting: EmbeddedPostgres.libpqVariables)
