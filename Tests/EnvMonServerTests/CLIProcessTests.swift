@@ -26,10 +26,10 @@ struct CLIProcessTests {
     static let sewageRows = 200_000
 
     /// A sewage feed large enough that its load takes a while (one plant-month per row).
-    static func largeSewage() -> String {
+    static func largeSewage(rows: Int = sewageRows) -> String {
         var text = "plant_id,plant_name,district,period,sewage_discharged_m3,sewage_treated_m3\n"
-        text.reserveCapacity(sewageRows * 60)
-        for index in 0..<sewageRows {
+        text.reserveCapacity(rows * 60)
+        for index in 0..<rows {
             let year = 1980 + index / 12 % 40
             let month = index % 12 + 1
             let plant = index / 480
@@ -56,7 +56,7 @@ struct CLIProcessTests {
             print(p.returncode)
             """
         for arguments in [["uploads", "list"], ["uploads", "list", "--json"]] {
-            let result = try Shell.run("/usr/bin/env", ["python3", "-c", script, try Self.executable()] + arguments
+            let result = try await Shell.run("/usr/bin/env", ["python3", "-c", script, try Self.executable()] + arguments
                                        + ["--database-url", Self.url(db.address)])
             #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "141", "\(arguments): \(result.stderr)")
             #expect(!result.stderr.contains("Fatal error"), "\(result.stderr)")
@@ -89,20 +89,77 @@ struct CLIProcessTests {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        let killed = try child.wait()
+        let killed = try await child.exit()
         #expect(killedWhileProcessing)
         #expect(killed.status == 128 + SIGKILL)
         #expect(try await db.value("SELECT count(*) FROM envmon.sewage_report") == "0")
 
         // The same command again takes the interrupted upload over and loads every row once.
-        let again = try Shell.run(try Self.executable(), arguments)
+        let again = try await Shell.run(try Self.executable(), arguments)
         #expect(again.status == 0, "\(again.stderr)")
         let outcome = try await db.rows("SELECT status, rows_loaded, rows_rejected, error FROM envmon.upload")
         #expect(try await db.value("SELECT count(*) FROM envmon.sewage_report") == "\(Self.sewageRows)", "\(outcome)")
         #expect(try await db.value("SELECT count(*) FROM envmon.upload WHERE status = 'loaded'") == "1")
         #expect(try await db.value("SELECT count(*) FROM envmon.upload WHERE status = 'processing'") == "0")
-        let listing = try Shell.run(try Self.executable(), ["uploads", "list", "--database-url", Self.url(db.address)])
+        let listing = try await Shell.run(try Self.executable(), ["uploads", "list", "--database-url", Self.url(db.address)])
         #expect(listing.stdout.contains("loaded"), "\(listing.stdout)")
+    }
+
+    /// Kill points as fractions of one uninterrupted run: before and while archiving, while
+    /// loading (COPY), near the end (aggregates, completion).
+    static let killPoints = [0.02, 0.15, 0.35, 0.55, 0.75, 0.9]
+
+    @Test("kill -9 of `envmon ingest` at any point: the same command again loads exactly one copy")
+    func killMatrix() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-matrix-\(UUID().uuidString).csv")
+        let rows = 60_000
+        let text = Self.largeSewage(rows: rows)
+        try Data(text.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let envmon = try Self.executable()
+
+        // One uninterrupted run gives the time scale of this machine, now.
+        let reference = try await TestDatabase.make()
+        let started = ContinuousClock.now
+        let whole = try await Shell.run(envmon, ["ingest", "--kind", "sewage", file.path, "--database-url", Self.url(reference.address)])
+        let duration = ContinuousClock.now - started
+        #expect(whole.status == 0, "\(whole.stderr)")
+
+        var outcomes: [String] = []
+        for point in Self.killPoints {
+            let db = try await TestDatabase.make()
+            let arguments = ["ingest", "--kind", "sewage", file.path, "--database-url", Self.url(db.address)]
+            let child = try Shell.spawn(envmon, arguments)
+            let deadline = ContinuousClock.now + duration * point
+            var finished: Shell.Result?
+            while ContinuousClock.now < deadline, finished == nil {
+                finished = try child.poll()
+                if finished == nil { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            let killed: Shell.Result
+            if let finished {
+                killed = finished  // this run was faster than the reference: nothing to kill
+            } else {
+                child.signal(SIGKILL)
+                killed = try await child.exit()
+            }
+            let phase = try await db.value("SELECT coalesce(max(status), 'nothing stored') FROM envmon.upload") ?? "?"
+            outcomes.append("\(point): \(killed.status == 128 + SIGKILL ? "killed" : "finished") at \(phase)")
+
+            let again = try await Shell.run(envmon, arguments)
+            #expect(again.status == 0, "\(point): \(again.stderr)")
+            #expect(try await db.value("SELECT count(*) FROM envmon.sewage_report") == "\(rows)", "\(point)")
+            #expect(try await db.value("SELECT count(*) FROM envmon.upload WHERE status = 'loaded'") == "1", "\(point)")
+            #expect(try await db.value("SELECT count(*) FROM envmon.upload WHERE status IN ('processing', 'queued')") == "0", "\(point)")
+            #expect(try await db.value("SELECT count(*) FROM envmon.ingest_job WHERE status <> 'done'") == "0", "\(point)")
+            // Archived bytes are whole: exactly one copy of the file.
+            #expect(try await db.value("""
+                SELECT sum(length(c.data))::text FROM envmon.upload_chunk c JOIN envmon.upload u ON u.id = c.upload_id
+                 WHERE u.status = 'loaded'
+                """) == "\(text.utf8.count)", "\(point)")
+        }
+        // Shown with --verbose: which phase each kill met.
+        print("kill matrix (\(duration)): \(outcomes.joined(separator: "; "))")
     }
 
     @Test("standard input through a pipe, and a FIFO, are read to their end and loaded whole")
@@ -120,11 +177,11 @@ struct CLIProcessTests {
         let envmon = try Self.executable()
         let url = Self.url(db.address)
 
-        let piped = try Shell.run("/bin/bash", ["-c", "cat \"$1\" | \"$2\" ingest --kind sewage - --database-url \"$3\"",
+        let piped = try await Shell.run("/bin/bash", ["-c", "cat \"$1\" | \"$2\" ingest --kind sewage - --database-url \"$3\"",
                                                 "sh", file.path, envmon, url])
         #expect(piped.status == 0, "\(piped.stderr)")
         let fifo = directory.appendingPathComponent("feed.fifo").path
-        let fromFIFO = try Shell.run("/bin/bash", ["-c", "mkfifo \"$1\" && (cat \"$2\" > \"$1\" &) && \"$3\" ingest --kind sewage \"$1\" --database-url \"$4\"",
+        let fromFIFO = try await Shell.run("/bin/bash", ["-c", "mkfifo \"$1\" && (cat \"$2\" > \"$1\" &) && \"$3\" ingest --kind sewage \"$1\" --database-url \"$4\"",
                                                    "sh", fifo, second.path, envmon, url])
         #expect(fromFIFO.status == 0, "\(fromFIFO.stderr)")
         let uploads = try await db.rows("SELECT file_name, status, rows_loaded::text AS n, size_bytes::text AS size FROM envmon.upload ORDER BY id")
@@ -141,11 +198,11 @@ struct CLIProcessTests {
         let db = try await TestDatabase.make()
         let url = Self.url(db.address)
         let envmon = try Self.executable()
-        let created = try Shell.run(envmon, ["token", "create", "--name", "ops", "--scope", "read", "--database-url", url])
+        let created = try await Shell.run(envmon, ["token", "create", "--name", "ops", "--scope", "read", "--database-url", url])
         #expect(created.status == 0, "\(created.stderr)")
-        let revoked = try Shell.run(envmon, ["token", "revoke", "ops", "--database-url", url])
+        let revoked = try await Shell.run(envmon, ["token", "revoke", "ops", "--database-url", url])
         #expect(revoked.status == 0, "\(revoked.stderr)")
-        let listed = try Shell.run(envmon, ["audit", "--since", "1h", "--json", "--database-url", url])
+        let listed = try await Shell.run(envmon, ["audit", "--since", "1h", "--json", "--database-url", url])
         #expect(listed.status == 0, "\(listed.stderr)")
         let object = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any]
         let events = try #require(object?["events"] as? [[String: Any]])
@@ -156,12 +213,12 @@ struct CLIProcessTests {
         // The secret is never in the trail.
         let secret = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(!listed.stdout.contains(secret))
-        let text = try Shell.run(envmon, ["audit", "--actor", "cli:\(user)", "--database-url", url])
+        let text = try await Shell.run(envmon, ["audit", "--actor", "cli:\(user)", "--database-url", url])
         #expect(text.stdout.contains("token.create token"), "\(text.stdout)")
-        let none = try Shell.run(envmon, ["audit", "--actor", "nobody", "--database-url", url])
+        let none = try await Shell.run(envmon, ["audit", "--actor", "nobody", "--database-url", url])
         #expect(none.status == 0)
         #expect(none.stderr.contains("no audit events"))
-        let bad = try Shell.run(envmon, ["audit", "--since", "yesterday-ish", "--database-url", url])
+        let bad = try await Shell.run(envmon, ["audit", "--since", "yesterday-ish", "--database-url", url])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("bad --since"))
     }
@@ -178,13 +235,13 @@ struct CLIProcessTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("envmon.dump").path
 
-        let backup = try Shell.run(envmon, ["db", "backup", file, "--database-url", Self.url(db.address)])
+        let backup = try await Shell.run(envmon, ["db", "backup", file, "--database-url", Self.url(db.address)])
         #expect(backup.status == 0, "\(backup.stderr)")
         #expect(backup.stdout.contains("2 uploads"), "\(backup.stdout)")
         let mode = (try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? NSNumber)?.intValue
         #expect(mode == 0o600)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["envmon.dump"])  // no partial left
-        let again = try Shell.run(envmon, ["db", "backup", file, "--database-url", Self.url(db.address)])
+        let again = try await Shell.run(envmon, ["db", "backup", file, "--database-url", Self.url(db.address)])
         #expect(again.status == 1)
         #expect(again.stderr.contains("exists"), "\(again.stderr)")
 
@@ -196,13 +253,13 @@ struct CLIProcessTests {
         let before = try await db.rows(counts).first?["n"] ?? nil
 
         var empty = try await TestDatabase.makeEmpty()
-        let restore = try Shell.run(envmon, ["db", "restore", file, "--database-url", Self.url(empty)])
+        let restore = try await Shell.run(envmon, ["db", "restore", file, "--database-url", Self.url(empty)])
         #expect(restore.status == 0, "\(restore.stderr)")
         #expect(try await TestDatabase.rows(counts, address: empty).first?["n"] == before)
         let plan = try await TestDatabase.rows("SELECT count(*)::text AS n FROM analytics.sewage_treatment", address: empty)
         #expect(plan.first?["n"] != "0")
         // The same file again into a database that has data: refused, nothing doubled.
-        let twice = try Shell.run(envmon, ["db", "restore", file, "--database-url", Self.url(empty)])
+        let twice = try await Shell.run(envmon, ["db", "restore", file, "--database-url", Self.url(empty)])
         #expect(twice.status == 1)
         #expect(twice.stderr.contains("already has an envmon schema"), "\(twice.stderr)")
         #expect(try await TestDatabase.rows(counts, address: empty).first?["n"] == before)
@@ -212,7 +269,7 @@ struct CLIProcessTests {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: damaged))
         empty = try await TestDatabase.makeEmpty()
-        let broken = try Shell.run(envmon, ["db", "restore", damaged, "--database-url", Self.url(empty)])
+        let broken = try await Shell.run(envmon, ["db", "restore", damaged, "--database-url", Self.url(empty)])
         #expect(broken.status == 1)
         #expect(broken.stderr.contains("nothing was restored"), "\(broken.stderr)")
         #expect(try await TestDatabase.rows("SELECT to_regnamespace('envmon')::text AS n", address: empty).first?["n"] == .some(nil))
@@ -221,7 +278,7 @@ struct CLIProcessTests {
     @Test("a directory is a one-line error naming it")
     func directory() async throws {
         let db = try await TestDatabase.make()
-        let result = try Shell.run(try Self.executable(), ["ingest", "--kind", "sewage", NSTemporaryDirectory(),
+        let result = try await Shell.run(try Self.executable(), ["ingest", "--kind", "sewage", NSTemporaryDirectory(),
                                                            "--database-url", Self.url(db.address)])
         #expect(result.status == 1)
         #expect(result.stderr.contains("directory, not a file"), "\(result.stderr)")

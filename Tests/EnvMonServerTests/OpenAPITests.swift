@@ -32,8 +32,8 @@ struct OpenAPITests {
     }
 
     @Test("docs/openapi.yaml is a valid OpenAPI 3.1 document (openapi-spec-validator)")
-    func validOpenAPI() throws {
-        let result = try Shell.run("/usr/bin/env", ["python3", "-m", "openapi_spec_validator", Self.spec.path])
+    func validOpenAPI() async throws {
+        let result = try await Shell.run("/usr/bin/env", ["python3", "-m", "openapi_spec_validator", Self.spec.path])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains(": OK"), "\(result.stdout)")
     }

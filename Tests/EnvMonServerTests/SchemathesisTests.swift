@@ -29,7 +29,7 @@ struct SchemathesisTests {
                 let junit = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-st-\(UUID().uuidString).xml")
                 defer { try? FileManager.default.removeItem(at: junit) }
                 let result = try await Task.detached {
-                    try Shell.run("/usr/bin/env", [
+                    try await Shell.run("/usr/bin/env", [
                         "nice", "-n", "10", "python3", "-c",
                         "import sys; from schemathesis.cli import schemathesis; sys.argv[0] = 'schemathesis'; sys.exit(schemathesis())",
                         "run", Self.spec.path, "--url", base, "--header", "Authorization: Bearer \(token)",

@@ -50,13 +50,13 @@ struct ServeProcessTests {
                 try await Task.sleep(for: .milliseconds(100))
             }
             child.signal(SIGKILL)
-            _ = try child.wait()
+            _ = try await child.exit()
             return nil
         }
     }
 
-    static func token(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
-        let created = try Shell.run(try CLIProcessTests.executable(),
+    static func token(_ arguments: [String], environment: [String: String] = [:]) async throws -> String {
+        let created = try await Shell.run(try CLIProcessTests.executable(),
                                     ["token", "create", "--name", "clerk", "--scope", "upload"] + arguments,
                                     environment: environment)
         guard created.status == 0 else { throw CLIProcessError("token create: \(created.stderr)") }
@@ -100,7 +100,7 @@ struct ServeProcessTests {
     func sigtermDuringLoad() async throws {
         let db = try await TestDatabase.make()
         let url = CLIProcessTests.url(db.address)
-        let token = try Self.token(["--database-url", url])
+        let token = try await Self.token(["--database-url", url])
         let body = Data(CLIProcessTests.largeSewage().utf8)
 
         // A one-second grace period: the load still runs when it ends, so the load is cancelled
@@ -129,7 +129,7 @@ struct ServeProcessTests {
     func killDuringRequestBody() async throws {
         let db = try await TestDatabase.make()
         let url = CLIProcessTests.url(db.address)
-        let token = try Self.token(["--database-url", url])
+        let token = try await Self.token(["--database-url", url])
         let body = Data(CLIProcessTests.largeSewage().utf8)
 
         let first = try await Server.start(["--database-url", url, "--workers", "1"])
@@ -182,7 +182,7 @@ struct ServeProcessTests {
         let info = try cluster.connectionInfo()
         let address = ServerAddress(host: info.host, port: info.port, user: info.user, password: info.password,
                                     database: info.database, sslMode: .disable)
-        let token = try Self.token([], environment: environment)
+        let token = try await Self.token([], environment: environment)
         let id = try await Self.upload(server.base, token: token, body: Data(CLIProcessTests.largeSewage().utf8))
         #expect(try await Self.waitForRunningJob(address))
 

@@ -76,17 +76,17 @@ struct TLSTests {
         let db = try await TestDatabase.make()
         let envmon = try CLIProcessTests.executable()
         let url = CLIProcessTests.url(db.address)
-        let missing = try Shell.run(envmon, ["serve", "--port", "\(try ServiceGroupTests.freePort())", "--database-url", url,
+        let missing = try await Shell.run(envmon, ["serve", "--port", "\(try ServiceGroupTests.freePort())", "--database-url", url,
                                              "--tls-cert", directory.appendingPathComponent("nope.pem").path,
                                              "--tls-key", certificates.keyPath])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("cannot read the TLS certificate"), "\(missing.stderr)")
-        let mismatched = try Shell.run(envmon, ["serve", "--port", "\(try ServiceGroupTests.freePort())", "--database-url", url,
+        let mismatched = try await Shell.run(envmon, ["serve", "--port", "\(try ServiceGroupTests.freePort())", "--database-url", url,
                                                 "--tls-cert", certificates.certificatePath,
                                                 "--tls-key", directory.appendingPathComponent("ca.key").path])
         #expect(mismatched.status == 1)
         #expect(mismatched.stderr.contains("does not fit the certificate"), "\(mismatched.stderr)")
-        let half = try Shell.run(envmon, ["serve", "--database-url", url, "--tls-cert", certificates.certificatePath])
+        let half = try await Shell.run(envmon, ["serve", "--database-url", url, "--tls-cert", certificates.certificatePath])
         #expect(half.status == 2)
         #expect(half.stderr.contains("give both --tls-cert and --tls-key"), "\(half.stderr)")
     }

@@ -65,7 +65,7 @@ struct AnalystAccessTests {
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-idle-\(UUID().uuidString).sql")
         try Data("BEGIN;\nSELECT count(*) FROM analytics.plan_progress;\n\\! sleep 5\nSELECT 'still here';\n".utf8).write(to: script)
         defer { try? FileManager.default.removeItem(at: script) }
-        let result = try Shell.run("/usr/bin/env", ["psql", url, "-X", "-v", "ON_ERROR_STOP=1", "-f", script.path])
+        let result = try await Shell.run("/usr/bin/env", ["psql", url, "-X", "-v", "ON_ERROR_STOP=1", "-f", script.path])
         #expect(result.status != 0)
         #expect(result.stderr.contains("idle-in-transaction"), "\(result.stderr)")
         #expect(!result.stdout.contains("still here"))
