@@ -6,7 +6,6 @@ public import EnvMonStore
 public import Foundation
 public import Logging
 public import PostgresNIO
-import Synchronization
 
 /// A fresh, migrated database in this test process's embedded cluster.
 ///
@@ -311,18 +310,18 @@ public actor TestCluster {
         _ limit: Duration, what: String, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         let work = Task { try await body() }
-        let once = OnceResult<T>()
+        let once = FirstResult<T>()
         return try await withCheckedThrowingContinuation { continuation in
-            once.set(continuation)
+            once.start(continuation)
             let timer = Task {
                 guard (try? await Task.sleep(for: limit)) != nil else { return }  // cancelled: done in time
                 work.cancel()
-                once.finish(.failure(HarnessFailure(message: "\(what) did not finish in \(limit); abandoned")))
+                once.resume(with: .failure(HarnessFailure(message: "\(what) did not finish in \(limit); abandoned")))
             }
             Task {
                 let result = await work.result
                 timer.cancel()
-                once.finish(result)
+                once.resume(with: result)
             }
         }
     }
@@ -403,34 +402,3 @@ extension TestDatabase {
     }
 }
 
-/// Resumes a continuation once, with the first result to arrive.
-final class OnceResult<T: Sendable>: Sendable {
-    private let state = Mutex<(continuation: CheckedContinuation<T, any Error>?, early: Result<T, any Error>?, done: Bool)>(
-        (nil, nil, false))
-
-    func set(_ continuation: CheckedContinuation<T, any Error>) {
-        let early: Result<T, any Error>? = state.withLock { state in
-            if let early = state.early {
-                state.done = true
-                return early
-            }
-            state.continuation = continuation
-            return nil
-        }
-        if let early { continuation.resume(with: early) }
-    }
-
-    func finish(_ result: Result<T, any Error>) {
-        let continuation: CheckedContinuation<T, any Error>? = state.withLock { state in
-            guard !state.done else { return nil }
-            guard let continuation = state.continuation else {
-                if state.early == nil { state.early = result }
-                return nil
-            }
-            state.done = true
-            state.continuation = nil
-            return continuation
-        }
-        continuation?.resume(with: result)
-    }
-}

@@ -129,12 +129,16 @@ struct LoadSessionLost: Error, CustomStringConvertible {
     var description: String { "the database connection of the load was lost" }
 }
 
-/// Resumes a continuation with whichever result comes first; later ones are dropped.
-final class FirstResult<T: Sendable>: Sendable {
+/// Resumes a continuation with whichever result comes first; later ones are dropped. For
+/// racing work that may never end (a PostgresNIO call whose session died) against a watchdog.
+public final class FirstResult<T: Sendable>: Sendable {
     private let state = Mutex<(continuation: CheckedContinuation<T, any Error>?, early: Result<T, any Error>?, done: Bool)>(
         (nil, nil, false))
 
-    func start(_ continuation: CheckedContinuation<T, any Error>) {
+    public init() {}
+
+    /// The continuation to resume; a result that arrived before it is delivered at once.
+    public func start(_ continuation: CheckedContinuation<T, any Error>) {
         let early: Result<T, any Error>? = state.withLock { state in
             if let early = state.early {
                 state.done = true
@@ -146,7 +150,8 @@ final class FirstResult<T: Sendable>: Sendable {
         if let early { continuation.resume(with: early) }
     }
 
-    func resume(with result: Result<T, any Error>) {
+    /// Delivers `result` unless one was delivered already.
+    public func resume(with result: Result<T, any Error>) {
         let continuation: CheckedContinuation<T, any Error>? = state.withLock { state in
             guard !state.done else { return nil }
             guard let continuation = state.continuation else {
