@@ -157,7 +157,13 @@ public struct IngestService: Sendable {
                     throw IngestFileError(file: file.lastPathComponent,
                                           reason: "more than \(maximumSpoolBytes >> 30) GiB from a pipe; save it to a file first")
                 }
-                try output.write(contentsOf: data)
+                do {
+                    try output.write(contentsOf: data)
+                } catch {
+                    throw IngestFileError(
+                        file: file.lastPathComponent,
+                        reason: "cannot keep a temporary copy in \(spool.deletingLastPathComponent().path) (\(FileErrors.describe(error))); nothing was stored")
+                }
             }
             return spool
         } catch {

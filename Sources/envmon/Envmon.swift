@@ -10,6 +10,9 @@ enum Main {
         // A reader that goes away (`| head`) must not kill or crash a command: writes see EPIPE
         // instead of SIGPIPE, and `Output` stops quietly.
         signal(SIGPIPE, SIG_IGN)
+        // A file size limit (`ulimit -f`) must be an error of the write that meets it, with a
+        // message, not a silent SIGXFSZ death.
+        signal(SIGXFSZ, SIG_IGN)
         let arguments = Array(CommandLine.arguments.dropFirst())
         let json = arguments.contains("--json")
         do {

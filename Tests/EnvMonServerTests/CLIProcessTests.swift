@@ -275,6 +275,22 @@ struct CLIProcessTests {
         #expect(try await TestDatabase.rows("SELECT to_regnamespace('envmon')::text AS n", address: empty).first?["n"] == .some(nil))
     }
 
+    @Test("a file size limit met while spooling standard input is a one-line error; nothing is stored")
+    func fileSizeLimit() async throws {
+        let db = try await TestDatabase.make()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-ulimit-\(UUID().uuidString).csv")
+        try Data(Self.largeSewage(rows: 5_000).utf8).write(to: file)  // about 300 KB
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try await Shell.run("/bin/bash", [
+            "-c", "ulimit -f 64; cat \"$1\" | \"$2\" ingest --kind sewage - --database-url \"$3\"",
+            "sh", file.path, try Self.executable(), Self.url(db.address)])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot keep a temporary copy"), "\(result.stderr)")
+        #expect(result.stderr.contains("nothing was stored"))
+        #expect(!result.stderr.contains("Fatal error"))
+        #expect(try await db.value("SELECT count(*) FROM envmon.upload") == "0")
+    }
+
     @Test("a directory is a one-line error naming it")
     func directory() async throws {
         let db = try await TestDatabase.make()

@@ -168,6 +168,71 @@ struct ServeProcessTests {
                 == ["token:clerk http 127.0.0.1 upload.create upload \(id)", "token:clerk http 127.0.0.1 upload.duplicate upload \(again)"])
     }
 
+    @Test("kill -9 of serve in the middle of an SMTP delivery: after a restart every queued email arrives exactly once")
+    func killDuringSMTPDelivery() async throws {
+        let db = try await TestDatabase.make()
+        try await db.withDatabase { try await TestDatabase.seedDefaultTargets($0) }
+        // Waste short of 100 % harmless: the first evaluation fires an alert.
+        _ = try await db.ingest(.waste, csv: """
+            district,period,collected_t,harmless_t,white_pollution_sites,white_pollution_remediated
+            城关街道,2026-03,3000,2900,20,20
+            """)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-smtp-kill-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try """
+            receivers:
+              - name: email
+                email:
+                  to: ["ops@example.gov.cn"]
+            route:
+              receiver: email
+              group_by: [alertname, metric]
+              group_wait: 0s
+              group_interval: 1s
+              repeat_interval: 24h
+            """.write(to: directory.appendingPathComponent("routes.yaml"), atomically: true, encoding: .utf8)
+
+        // A mail server that accepts the connection and never answers: the delivery hangs.
+        let silent = try await LoopbackServer.start("smtp_harness.py", ["--mode", "silent"], in: directory)
+        defer { silent.stop() }
+        let environment = ["ENVMON_SMTP_URL": "smtp://127.0.0.1:\(silent.port)?starttls=never&timeout=600",
+                           "ENVMON_MAIL_FROM": "envmon@example.gov.cn"]
+        let arguments = ["--database-url", CLIProcessTests.url(db.address), "--workers", "0", "--alerts-dir", directory.path]
+        let first = try await Server.start(arguments, environment: environment)
+        var connected = false
+        for _ in 0..<600 where !connected {
+            connected = FileManager.default.fileExists(atPath: silent.inbox.appendingPathComponent("connection-1").path)
+            if !connected { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(connected, "serve never connected to the mail server")
+        #expect(try await first.stop(SIGKILL, within: 60) != nil)
+        #expect(try await db.value("SELECT count(*) FROM envmon.notification_outbox WHERE status = 'delivered'") == "0")
+        // Every notification the first process queued (one per alert group) must arrive once.
+        let queued = Int(try await db.value("SELECT count(*) FROM envmon.notification_outbox") ?? "") ?? 0
+        #expect(queued >= 1)
+
+        // The mail server answers now (same port); serve is started again.
+        silent.stop()
+        let mail = try await LoopbackServer.start("smtp_harness.py", ["--mode", "plain"], on: silent.port, in: directory)
+        defer { mail.stop() }
+        let second = try await Server.start(arguments, environment: environment)
+        // The dead process's claim on the notification runs out after the outbox lease (120 s);
+        // then it is delivered.
+        var delivered = 0
+        for _ in 0..<2400 where delivered < queued {
+            delivered = Int(try await db.value(
+                "SELECT count(*) FROM envmon.notification_outbox WHERE status = 'delivered'") ?? "") ?? 0
+            if delivered < queued { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        _ = try await second.stop(SIGTERM, within: 120)
+        #expect(delivered == queued)
+        #expect(try await db.value("SELECT count(*) FROM envmon.notification_outbox") == "\(queued)")  // nothing queued twice
+        let messages = try mail.received()
+        #expect(messages.count == queued, "\(messages.count) emails for \(queued) notifications")
+        #expect(messages.allSatisfy { ($0["rcpt_tos"] as? [String]) == ["ops@example.gov.cn"] }, "\(messages)")
+    }
+
     @Test("PostgreSQL crash-restarted under a load: serve reconnects, /readyz returns to 200, the upload loads exactly once")
     func databaseRestartDuringLoad() async throws {
         // Its own embedded cluster: restarting the shared test cluster would break other tests.

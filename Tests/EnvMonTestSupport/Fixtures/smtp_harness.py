@@ -77,16 +77,19 @@ def free_port():
         return s.getsockname()[1]
 
 
-def serve_silently():
-    """Accepts connections and never says a word, like a hung server (for reply timeouts)."""
+def serve_silently(outdir):
+    """Accepts connections and never says a word, like a hung server (for reply timeouts).
+    Each accepted connection is announced by an empty file connection-N in OUTDIR."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", free_port()))
     listener.listen(8)
     print(listener.getsockname()[1], flush=True)
     held = []
     while True:  # until SIGTERM ends the process
         connection, _ = listener.accept()
         held.append(connection)
+        open(os.path.join(outdir, "connection-%d" % len(held)), "w").close()
 
 
 def main():
@@ -105,7 +108,7 @@ def main():
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     if args.mode == "silent":
-        serve_silently()
+        serve_silently(args.outdir)
         return
 
     context = None
