@@ -337,7 +337,8 @@ public struct IngestService: Sendable {
             let (parsed, parsedInput) = AsyncStream.makeStream(of: Parsed.self)
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    var ingestor = FeedIngestor(options: options, encoding: encoding, format: format)
+                    var ingestor = FeedIngestor(options: options, encoding: encoding, format: format,
+                                                encodingGuessed: request.encoding == .auto)
                     do {
                         for await data in chunks {
                             let output = try data.withUnsafeBytes { try ingestor.consume($0) }

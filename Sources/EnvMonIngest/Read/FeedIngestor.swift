@@ -83,9 +83,9 @@ public struct FeedIngestor: Sendable {
     ///   - options: the kind and the facts the file cannot tell.
     ///   - encoding: detected (`EncodingSniffer`) or declared; `.auto` is read as UTF-8.
     ///   - format: declared, or `.auto` to decide from the content.
-    public init(options: IngestOptions, encoding: FeedEncoding, format: FeedFormat) {
+    public init(options: IngestOptions, encoding: FeedEncoding, format: FeedFormat, encodingGuessed: Bool = false) {
         self.options = options
-        self.decoder = TextDecoder(encoding: encoding)
+        self.decoder = TextDecoder(encoding: encoding, guessed: encodingGuessed)
         if format != .auto { start(format) }
     }
 

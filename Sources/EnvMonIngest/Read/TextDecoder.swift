@@ -27,9 +27,14 @@ public struct TextDecoder: Sendable {
     private var lineBreaks = 0
     private var lastWasCR = false
 
-    /// Makes a decoder for a detected or declared encoding (`.auto` is read as UTF-8).
-    public init(encoding: FeedEncoding) {
+    /// Whether `encoding` was guessed by the sniffer rather than named by the uploader.
+    public let guessed: Bool
+
+    /// Makes a decoder for a detected or declared encoding (`.auto` is read as UTF-8);
+    /// `guessed` when the sniffer chose it, which changes what a bad byte's message says.
+    public init(encoding: FeedEncoding, guessed: Bool = false) {
         self.encoding = encoding == .auto ? .utf8 : encoding
+        self.guessed = guessed
     }
 
     /// The encoding a BOM at the start of `head` announces, if any.
@@ -164,8 +169,14 @@ public struct TextDecoder: Sendable {
 
     private mutating func invalid(at offset: Int, decodedBefore: ArraySlice<UInt8>) -> FeedError {
         decodedBeforeError = Array(decodedBefore)
-        return .invalidBytes(encoding: encodingName, byteOffset: offset,
-                             line: lineBreaks + lineBreakCount(decodedBefore) + 1)
+        let line = lineBreaks + lineBreakCount(decodedBefore) + 1
+        if guessed && encoding == .gb18030 {
+            // The sniffer tries GB18030 only for a file that is not UTF-8: it is neither.
+            return FeedError("neither UTF-8 nor GB18030 at byte \(offset): the file is in another encoding or damaged; "
+                             + "save it as UTF-8 (Excel: CSV UTF-8) or GB18030, or name its encoding (--encoding, ?encoding=)",
+                             line: line)
+        }
+        return .invalidBytes(encoding: encodingName, byteOffset: offset, line: line)
     }
 
     private func lineBreakCount(_ bytes: some Collection<UInt8>) -> Int {

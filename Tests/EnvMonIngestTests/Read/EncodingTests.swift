@@ -126,6 +126,26 @@ struct EncodingTests {
         #expect(error?.line == 2)
     }
 
+    @Test("a file the sniffer took for GB18030 because it is not UTF-8, and that is not GB18030 either, says both")
+    func guessedGBInvalid() {
+        // UTF-8 text with one stray byte on line 3 (the sniffer then tries GB18030), and 0x80 on
+        // line 3 again, which GB18030 never uses alone.
+        let bytes = Array("a,b\n东区,1\n".utf8) + [0x80, 0x0A]
+        var ingestor = FeedIngestor(options: ReadFixtures.options, encoding: .gb18030, format: .csv, encodingGuessed: true)
+        var reason: String?
+        var line: Int?
+        do {
+            _ = try bytes.withUnsafeBytes { buffer in Result { () throws(FeedError) in try ingestor.consume(buffer) } }.get()
+            _ = try ingestor.finish()
+        } catch {
+            reason = error.reason
+            line = error.line
+        }
+        #expect(reason?.hasPrefix("neither UTF-8 nor GB18030 at byte") == true, "\(reason ?? "no error")")
+        #expect(reason?.contains("CSV UTF-8") == true)
+        #expect(line == 3)
+    }
+
     @Test("a GB18030 file cut inside a character fails")
     func gbTruncated() {
         #expect(ReadFixtures.failure(ReadFixtures.bytes("district\n") + [0xB6], encoding: .gb18030) != nil)
