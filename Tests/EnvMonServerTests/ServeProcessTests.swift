@@ -233,6 +233,48 @@ struct ServeProcessTests {
         #expect(messages.allSatisfy { ($0["rcpt_tos"] as? [String]) == ["ops@example.gov.cn"] }, "\(messages)")
     }
 
+    @Test("an inbox serve cannot write to: the file is loaded once, stays, is not archived again, and the log says why",
+          .enabled(if: geteuid() == 0, "needs root to run serve as another user"))
+    func readOnlyInbox() async throws {
+        let db = try await TestDatabase.make()
+        let inbox = URL(fileURLWithPath: "/tmp/envmon-ro-inbox-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: inbox) }
+        // Every folder exists and belongs to root (0755): `nobody` may read, not move or create.
+        for kind in FeedKind.allCases {
+            for sub in ["", "done", "failed"] {
+                try FileManager.default.createDirectory(at: inbox.appendingPathComponent(kind.rawValue).appendingPathComponent(sub),
+                                                        withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            }
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: inbox.path)
+        let file = inbox.appendingPathComponent("sewage/march.csv")
+        try Data("plant_id,period,sewage_discharged_m3,sewage_treated_m3\nP1,2026-03,100,99\nP2,2026-03,50,48\n".utf8)
+            .write(to: file)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file.path)
+
+        let port = try ServiceGroupTests.freePort()
+        let child = try Shell.spawn("/usr/sbin/runuser", [
+            "-u", "nobody", "--", try CLIProcessTests.executable(), "serve", "--port", "\(port)", "--workers", "1",
+            "--inbox", inbox.path, "--database-url", CLIProcessTests.url(db.address), "--log-level", "info"])
+        let server = Server(child: child, base: "http://127.0.0.1:\(port)")
+        try await server.waitUntilReady(attempts: 600)
+        var status: String?
+        for _ in 0..<600 where status != "loaded" {
+            status = try await db.value("SELECT string_agg(status, ',') FROM envmon.upload")
+            if status != "loaded" { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(status == "loaded")
+        // Several scans later (one a second): still one upload, and the file is where it was.
+        try await Task.sleep(for: .seconds(4))
+        let stopped = try await server.stop(SIGTERM, within: 120)
+        #expect(try await db.value("SELECT count(*) FROM envmon.upload") == "1")
+        #expect(try await db.value("SELECT count(*) FROM envmon.sewage_report") == "2")
+        #expect(FileManager.default.fileExists(atPath: file.path))
+        let log = stopped?.stderr ?? ""
+        #expect(log.contains("cannot move inbox file"), "\(log.suffix(3000))")
+        #expect(!log.contains("Fatal error"))
+    }
+
     @Test("PostgreSQL crash-restarted under a load: serve reconnects, /readyz returns to 200, the upload loads exactly once")
     func databaseRestartDuringLoad() async throws {
         // Its own embedded cluster: restarting the shared test cluster would break other tests.
