@@ -252,9 +252,13 @@ struct ServeProcessTests {
             .write(to: file)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file.path)
 
+        // A copy of the binary `nobody` can reach (the build folder may be under /root).
+        let binary = inbox.appendingPathComponent("envmon")
+        try FileManager.default.copyItem(atPath: try CLIProcessTests.executable(), toPath: binary.path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: binary.path)
         let port = try ServiceGroupTests.freePort()
         let child = try Shell.spawn("/usr/sbin/runuser", [
-            "-u", "nobody", "--", try CLIProcessTests.executable(), "serve", "--port", "\(port)", "--workers", "1",
+            "-u", "nobody", "--", binary.path, "serve", "--port", "\(port)", "--workers", "1",
             "--inbox", inbox.path, "--database-url", CLIProcessTests.url(db.address), "--log-level", "info"])
         let server = Server(child: child, base: "http://127.0.0.1:\(port)")
         try await server.waitUntilReady(attempts: 600)
