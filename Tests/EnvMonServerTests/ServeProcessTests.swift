@@ -7,6 +7,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Logging
+import PostgresNIO
 import Testing
 
 /// `envmon serve` as an operator runs it: a real process, signalled and killed, over real
@@ -277,6 +278,55 @@ struct ServeProcessTests {
         let log = stopped?.stderr ?? ""
         #expect(log.contains("cannot move inbox file"), "\(log.suffix(3000))")
         #expect(!log.contains("Fatal error"))
+    }
+
+    @Test("kill -9 of serve in the middle of an alert evaluation: nothing half-done, and the next serve evaluates once")
+    func killDuringEvaluation() async throws {
+        let db = try await TestDatabase.make()
+        try await db.withDatabase { try await TestDatabase.seedDefaultTargets($0) }
+        // Waste short of 100 % harmless: an evaluation fires an alert and queues its notification.
+        _ = try await db.ingest(.waste, csv: """
+            district,period,collected_t,harmless_t,white_pollution_sites,white_pollution_remediated
+            城关街道,2026-03,3000,2900,20,20
+            """)
+        let arguments = ["--database-url", CLIProcessTests.url(db.address), "--workers", "0"]
+        try await TestCluster.withConnection(db.address) { connection in
+            // Hold the alert table: the evaluation that serve starts with takes its lock, opens
+            // its transaction and then waits here — it is caught in the middle.
+            try await connection.query("BEGIN", logger: TestDatabase.logger)
+            try await connection.query("LOCK TABLE envmon.alert IN ACCESS EXCLUSIVE MODE", logger: TestDatabase.logger)
+            let first = try await Server.start(arguments)
+            var waiting = false
+            for _ in 0..<600 where !waiting {
+                let rows = try await TestDatabase.rows("""
+                    SELECT count(*)::text AS n FROM pg_stat_activity
+                     WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()
+                    """, address: db.address)
+                waiting = rows.first?["n"] != "0"
+                if !waiting { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(waiting, "the evaluation never reached the alert table")
+            #expect(try await first.stop(SIGKILL, within: 60) != nil)
+            try await connection.query("COMMIT", logger: TestDatabase.logger)
+        }
+        // Nothing of the interrupted evaluation stays.
+        #expect(try await db.value("SELECT count(*) FROM envmon.alert") == "0")
+        #expect(try await db.value("SELECT count(*) FROM envmon.notification_outbox") == "0")
+
+        let second = try await Server.start(arguments)
+        var firing = "0"
+        for _ in 0..<600 where firing == "0" {
+            firing = try await db.value("SELECT count(*) FROM envmon.alert WHERE state = 'firing'") ?? "0"
+            if firing == "0" { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        _ = try await second.stop(SIGTERM, within: 120)
+        #expect(firing != "0")
+        // One alert per fingerprint, and each notification queued once.
+        #expect(try await db.value("SELECT count(*) FROM (SELECT fingerprint FROM envmon.alert GROUP BY 1 HAVING count(*) > 1) d") == "0")
+        #expect(try await db.value("""
+            SELECT count(*) FROM (SELECT receiver, alert_ids FROM envmon.notification_outbox GROUP BY 1, 2 HAVING count(*) > 1) d
+            """) == "0")
+        #expect(try await db.value("SELECT count(*) FROM envmon.notification_outbox") != "0")
     }
 
     @Test("PostgreSQL crash-restarted under a load: serve reconnects, /readyz returns to 200, the upload loads exactly once")
