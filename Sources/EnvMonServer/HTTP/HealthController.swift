@@ -55,20 +55,27 @@ struct HealthController {
 
     /// Runs `body`, giving up after `timeout` (a pool that cannot connect would wait longer).
     static func within<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async -> Result<T, any Error> {
-        await withTaskGroup(of: Result<T, any Error>?.self) { group in
-            group.addTask {
-                do { return .success(try await body()) } catch { return .failure(error) }
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            while let next = await group.next() {
-                if let next { return next }
-                return .failure(ReadinessTimeout())
-            }
-            return .failure(ReadinessTimeout())
+        // Not a task group: a group waits for every child, and a database call whose session
+        // the server ended may never return (PostgresNIO), which would hang /readyz itself.
+        // The stuck call is cancelled and left behind; the probe answers in time.
+        let work = Task { try await body() }
+        let first = FirstResult<T>()
+        do {
+            return .success(try await withCheckedThrowingContinuation { continuation in
+                first.start(continuation)
+                let timer = Task {
+                    guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                    work.cancel()
+                    first.resume(with: .failure(ReadinessTimeout()))
+                }
+                Task {
+                    let result = await work.result
+                    timer.cancel()
+                    first.resume(with: result)
+                }
+            })
+        } catch {
+            return .failure(error)
         }
     }
 }
