@@ -87,6 +87,18 @@ struct ServeProcessTests {
         return "processing"
     }
 
+    /// Plan targets, and waste short of 100 % harmless: the first evaluation fires an alert and
+    /// queues its notification.
+    static func databaseWithAnAlertDue() async throws -> TestDatabase {
+        let db = try await TestDatabase.make()
+        try await db.withDatabase { try await TestDatabase.seedDefaultTargets($0) }
+        _ = try await db.ingest(.waste, csv: """
+            district,period,collected_t,harmless_t,white_pollution_sites,white_pollution_remediated
+            城关街道,2026-03,3000,2900,20,20
+            """)
+        return db
+    }
+
     static func waitForRunningJob(_ address: ServerAddress) async throws -> Bool {
         for _ in 0..<3000 {
             let running = try? await TestDatabase.rows("SELECT count(*)::text AS n FROM envmon.ingest_job WHERE status = 'running'",
@@ -171,13 +183,7 @@ struct ServeProcessTests {
 
     @Test("kill -9 of serve in the middle of an SMTP delivery: after a restart every queued email arrives exactly once")
     func killDuringSMTPDelivery() async throws {
-        let db = try await TestDatabase.make()
-        try await db.withDatabase { try await TestDatabase.seedDefaultTargets($0) }
-        // Waste short of 100 % harmless: the first evaluation fires an alert.
-        _ = try await db.ingest(.waste, csv: """
-            district,period,collected_t,harmless_t,white_pollution_sites,white_pollution_remediated
-            城关街道,2026-03,3000,2900,20,20
-            """)
+        let db = try await Self.databaseWithAnAlertDue()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-smtp-kill-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -282,13 +288,7 @@ struct ServeProcessTests {
 
     @Test("kill -9 of serve in the middle of an alert evaluation: nothing half-done, and the next serve evaluates once")
     func killDuringEvaluation() async throws {
-        let db = try await TestDatabase.make()
-        try await db.withDatabase { try await TestDatabase.seedDefaultTargets($0) }
-        // Waste short of 100 % harmless: an evaluation fires an alert and queues its notification.
-        _ = try await db.ingest(.waste, csv: """
-            district,period,collected_t,harmless_t,white_pollution_sites,white_pollution_remediated
-            城关街道,2026-03,3000,2900,20,20
-            """)
+        let db = try await Self.databaseWithAnAlertDue()
         let arguments = ["--database-url", CLIProcessTests.url(db.address), "--workers", "0"]
         try await TestCluster.withConnection(db.address) { connection in
             // Hold the alert table: the evaluation that serve starts with takes its lock, opens

@@ -298,30 +298,10 @@ public actor TestCluster {
         _ address: ServerAddress, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         try await SessionGate.shared.run {
-            try await abandoningAfter(.seconds(120), what: "a test session on \(address.database)") {
+            try await abandoning(after: .seconds(120), timeout: {
+                HarnessFailure(message: "a test session on \(address.database) did not finish in 120 s; abandoned")
+            }) {
                 try await connected(address, body)
-            }
-        }
-    }
-
-    /// `body` in a task of its own, raced against `limit`: past it, the task is cancelled and
-    /// left behind, and this throws.
-    static func abandoningAfter<T: Sendable>(
-        _ limit: Duration, what: String, _ body: @escaping @Sendable () async throws -> T
-    ) async throws -> T {
-        let work = Task { try await body() }
-        let once = FirstResult<T>()
-        return try await withCheckedThrowingContinuation { continuation in
-            once.start(continuation)
-            let timer = Task {
-                guard (try? await Task.sleep(for: limit)) != nil else { return }  // cancelled: done in time
-                work.cancel()
-                once.resume(with: .failure(HarnessFailure(message: "\(what) did not finish in \(limit); abandoned")))
-            }
-            Task {
-                let result = await work.result
-                timer.cancel()
-                once.resume(with: result)
             }
         }
     }

@@ -58,22 +58,8 @@ struct HealthController {
         // Not a task group: a group waits for every child, and a database call whose session
         // the server ended may never return (PostgresNIO), which would hang /readyz itself.
         // The stuck call is cancelled and left behind; the probe answers in time.
-        let work = Task { try await body() }
-        let first = FirstResult<T>()
         do {
-            return .success(try await withCheckedThrowingContinuation { continuation in
-                first.start(continuation)
-                let timer = Task {
-                    guard (try? await Task.sleep(for: timeout)) != nil else { return }
-                    work.cancel()
-                    first.resume(with: .failure(ReadinessTimeout()))
-                }
-                Task {
-                    let result = await work.result
-                    timer.cancel()
-                    first.resume(with: result)
-                }
-            })
+            return .success(try await abandoning(after: timeout, timeout: { ReadinessTimeout() }, body))
         } catch {
             return .failure(error)
         }

@@ -165,3 +165,27 @@ public final class FirstResult<T: Sendable>: Sendable {
         continuation?.resume(with: result)
     }
 }
+
+/// Runs `body` in a task of its own, raced against `limit`: past it the task is cancelled and
+/// left behind, and `timeout()` is thrown. For calls that may never return (a PostgresNIO call
+/// whose session the server ended), where a task group would wait for the stuck child.
+public func abandoning<T: Sendable>(
+    after limit: Duration, timeout: @escaping @Sendable () -> any Error, _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    let work = Task { try await body() }
+    let first = FirstResult<T>()
+    return try await withCheckedThrowingContinuation { continuation in
+        first.start(continuation)
+        let timer = Task {
+            guard (try? await Task.sleep(for: limit)) != nil else { return }  // cancelled: done in time
+            work.cancel()
+            first.resume(with: .failure(timeout()))
+        }
+        Task {
+            let result = await work.result
+            timer.cancel()
+            first.resume(with: result)
+        }
+    }
+}
+
