@@ -149,12 +149,43 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
 
 /// Runs `app` until SIGTERM or SIGINT, then shuts it down gracefully: the server stops taking
 /// requests, workers finish their load within `gracePeriod` or cancel it and give the job back,
-/// loops stop, then the pool closes. Should that hang, everything is cancelled 15 s later.
+/// loops stop, then the pool closes. Should that hang, everything is cancelled 15 s later, and
+/// should even the cancellation hang, the process exits 30 s after that (`ExitBackstop`).
 public func serve(_ app: EnvMonApplication, gracePeriod: Duration, logger: Logger) async throws {
+    let backstop = gracePeriod + .seconds(15)
+    // Graceful shutdown reaches services last to first: the backstop is armed before the app
+    // begins to stop.
     var configuration = ServiceGroupConfiguration(
-        services: [app], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
-    configuration.maximumGracefulShutdownDuration = gracePeriod + .seconds(15)
+        services: [.init(service: app), .init(service: ExitBackstop(after: backstop + .seconds(30), logger: logger))],
+        gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+    configuration.maximumGracefulShutdownDuration = backstop
     try await ServiceGroup(configuration: configuration).run()
+}
+
+/// Ends the process `after` the start of a graceful shutdown that has not finished by then —
+/// a call that ignores its cancellation must not keep `envmon serve` alive (holding its port and
+/// its jobs' leases) until an operator kills it. Exit status 70 (EX_SOFTWARE), after one line
+/// on stderr that says so.
+struct ExitBackstop: Service {
+    let after: Duration
+    let logger: Logger
+
+    init(after: Duration, logger: Logger) {
+        self.after = after
+        self.logger = logger
+    }
+
+    func run() async throws {
+        // Returns when graceful shutdown begins; cancellation (the end of the group) ends it too.
+        try? await gracefulShutdown()
+        guard !Task.isCancelled else { return }
+        let seconds = Double(after.components.seconds) + Double(after.components.attoseconds) / 1e18
+        let logger = self.logger
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
+            logger.critical("shutdown did not finish within \(seconds) s; exiting")
+            _exit(70)
+        }
+    }
 }
 
 /// The router alone: every route of docs/openapi.yaml.

@@ -36,12 +36,18 @@ struct JobRunner: Sendable {
             let outcome = try await withHeartbeat(job, logger: logger, load)
             try await queue.complete(job)
             return .finished(outcome)
-        } catch where Database.unwrap(error) is CancellationError {
-            // Hard stop: give the job back from a task that is not cancelled; if that fails
-            // too, the lease expires and another worker takes it.
+        } catch where Database.unwrap(error) is CancellationError || Task.isCancelled {
+            // Hard stop (whatever the load threw once cancelled: a CopyFail, a closed
+            // connection): give the job back from a task that is not cancelled, within a bound —
+            // a load left behind may still hold the upload's locks. If that fails too, the lease
+            // expires and another worker takes it.
             let queue = self.queue
-            await Task.detached { try? await queue.release(job) }.value
-            logger.info("job released")
+            let released = await Task.detached {
+                (try? await abandoning(after: Self.releaseLimit, timeout: { CancellationError() }) {
+                    try await queue.release(job)
+                }) != nil
+            }.value
+            logger.info(released ? "job released" : "job not released; its lease expires and another worker takes it")
             return .released
         } catch {
             let (transient, reason, detail) = Self.describe(error)
@@ -120,8 +126,22 @@ struct JobRunner: Sendable {
             }
         } onCancel: {
             load.cancel()
+            // A load that does not answer its cancellation — a PostgresNIO call whose connection
+            // the pool closed under it never returns, and with the pool gone the watchdog cannot
+            // ask about the session — is left behind after `abandonLimit`, so that a worker, and
+            // with it `envmon serve`, always stops. Its transaction never commits: the server
+            // rolls it back when the connection closes.
+            Task {
+                try? await Task.sleep(for: Self.abandonLimit)
+                first.resume(with: .failure(CancellationError()))
+            }
         }
     }
+
+    /// How long a cancelled load may take to end before it is left behind.
+    static let abandonLimit: Duration = .seconds(10)
+    /// How long giving a cancelled job back may take.
+    static let releaseLimit: Duration = .seconds(10)
 }
 
 /// The database ended the session of a load in progress.
@@ -169,22 +189,34 @@ public final class FirstResult<T: Sendable>: Sendable {
 /// Runs `body` in a task of its own, raced against `limit`: past it the task is cancelled and
 /// left behind, and `timeout()` is thrown. For calls that may never return (a PostgresNIO call
 /// whose session the server ended), where a task group would wait for the stuck child.
+///
+/// Cancelling the caller cancels `body`; should `body` not end within `cancellationLimit` of
+/// that, it is left behind too and `CancellationError` is thrown.
 public func abandoning<T: Sendable>(
-    after limit: Duration, timeout: @escaping @Sendable () -> any Error, _ body: @escaping @Sendable () async throws -> T
+    after limit: Duration, cancellationLimit: Duration = .seconds(10),
+    timeout: @escaping @Sendable () -> any Error, _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     let work = Task { try await body() }
     let first = FirstResult<T>()
-    return try await withCheckedThrowingContinuation { continuation in
-        first.start(continuation)
-        let timer = Task {
-            guard (try? await Task.sleep(for: limit)) != nil else { return }  // cancelled: done in time
-            work.cancel()
-            first.resume(with: .failure(timeout()))
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+            first.start(continuation)
+            let timer = Task {
+                guard (try? await Task.sleep(for: limit)) != nil else { return }  // cancelled: done in time
+                work.cancel()
+                first.resume(with: .failure(timeout()))
+            }
+            Task {
+                let result = await work.result
+                timer.cancel()
+                first.resume(with: result)
+            }
         }
+    } onCancel: {
+        work.cancel()
         Task {
-            let result = await work.result
-            timer.cancel()
-            first.resume(with: result)
+            try? await Task.sleep(for: cancellationLimit)
+            first.resume(with: .failure(CancellationError()))
         }
     }
 }
