@@ -11,7 +11,7 @@ import Testing
 /// The evaluator and notifier loops as `envmon serve` runs them: a load finished by another
 /// process (here a command's pool) wakes the evaluator through LISTEN/NOTIFY, and the notifier
 /// delivers what the evaluation queued.
-@Suite("Alert loops in a running server", .timeLimit(.minutes(3)), .temporaryDatabases)
+@Suite("Alert loops in a running server", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct AlertLoopTests {
     /// Lines the log channel wrote.
     final class Lines: Sendable {
@@ -74,25 +74,27 @@ struct AlertLoopTests {
                 SELECT count(*) FROM envmon.alert WHERE state = 'firing' AND labels->>'metric' = '\(metric)'
                 """) == "1"
         }
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            // The first evaluation at start.
-            #expect(try await Self.eventually { try await firing("waste_harmless_transfer_rate") })
+        try await Harness.bounded("the alert loops") {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                // The first evaluation at start.
+                #expect(try await Self.eventually { try await firing("waste_harmless_transfer_rate") })
 
-            // A command loads sewage short of 95 %: NOTIFY, not the hourly timer, evaluates it.
-            _ = try await testDB.ingest(.sewage, csv: """
-                plant_id,plant_name,district,period,sewage_discharged_m3,sewage_treated_m3
-                WWTP01,城北污水处理厂,城关街道,2026-03,1000000,900000
-                """)
-            #expect(try await Self.eventually { try await firing("sewage_treatment_rate") })
+                // A command loads sewage short of 95 %: NOTIFY, not the hourly timer, evaluates it.
+                _ = try await testDB.ingest(.sewage, csv: """
+                    plant_id,plant_name,district,period,sewage_discharged_m3,sewage_treated_m3
+                    WWTP01,城北污水处理厂,城关街道,2026-03,1000000,900000
+                    """)
+                #expect(try await Self.eventually { try await firing("sewage_treatment_rate") })
 
-            // The notifier delivers both through the log channel.
-            #expect(try await Self.eventually {
-                let text = lines.all.joined()
-                return text.contains("sewage_treatment_rate") && text.contains("waste_harmless_transfer_rate")
-            }, "\(lines.all)")
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
+                // The notifier delivers both through the log channel.
+                #expect(try await Self.eventually {
+                    let text = lines.all.joined()
+                    return text.contains("sewage_treatment_rate") && text.contains("waste_harmless_transfer_rate")
+                }, "\(lines.all)")
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
         }
         #expect(try await testDB.value(
             "SELECT count(*) FROM envmon.notification_outbox WHERE status = 'delivered'").map { Int($0) ?? 0 } ?? 0 >= 2)

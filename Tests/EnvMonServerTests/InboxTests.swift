@@ -6,7 +6,7 @@ import Foundation
 import ServiceLifecycle
 import Testing
 
-@Suite("The inbox folder", .timeLimit(.minutes(2)), .temporaryDatabases)
+@Suite("The inbox folder", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct InboxTests {
     /// Runs an inbox watcher and one ingest worker on `db` until `done()` holds (at most 60 s),
     /// then stops them gracefully.
@@ -17,14 +17,16 @@ struct InboxTests {
         let workers = IngestWorkers(queue: JobQueue(database: db, lease: .seconds(5)), count: 1, name: "inbox-test",
                                     pollInterval: .milliseconds(20), metrics: metrics, logger: Harness.logger)
         let group = ServiceGroup(configuration: .init(services: [workers, watcher], logger: Harness.logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            let deadline = ContinuousClock.now + .seconds(60)
-            while ContinuousClock.now < deadline, !done() {
-                try await Task.sleep(for: .milliseconds(50))
+        try await Harness.bounded("the inbox watcher and workers") {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                let deadline = ContinuousClock.now + .seconds(60)
+                while ContinuousClock.now < deadline, !done() {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
             }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
     }
 

@@ -8,7 +8,7 @@ import PostgresNIO
 import ServiceLifecycle
 import Testing
 
-@Suite("The durable job queue and its workers", .timeLimit(.minutes(2)), .temporaryDatabases)
+@Suite("The durable job queue and its workers", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct JobQueueTests {
     /// Archives CSV text with a queued job, as the HTTP and inbox paths do.
     static func enqueue(_ db: Database, csv: String) async throws -> Int64 {
@@ -29,14 +29,16 @@ struct JobQueueTests {
         let workers = IngestWorkers(queue: JobQueue(database: db, lease: lease), count: count, name: name,
                                     pollInterval: .milliseconds(20), metrics: metrics, logger: Harness.logger)
         let group = ServiceGroup(configuration: .init(services: [workers], logger: Harness.logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            let deadline = ContinuousClock.now + .seconds(60)
-            while try await !done(), ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
+        try await Harness.bounded("the workers") {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                let deadline = ContinuousClock.now + .seconds(60)
+                while try await !done(), ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
             }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
     }
 

@@ -9,7 +9,7 @@ import FoundationNetworking
 import ServiceLifecycle
 import Testing
 
-@Suite("envmon serve's ServiceGroup", .timeLimit(.minutes(2)), .temporaryDatabases)
+@Suite("envmon serve's ServiceGroup", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct ServiceGroupTests {
     /// A port nobody listens on now.
     static func freePort() throws -> Int {
@@ -51,22 +51,24 @@ struct ServiceGroupTests {
         let app = try Harness.application(testDB, config: config)
         let group = ServiceGroup(configuration: .init(services: [app], logger: Harness.logger))
         let base = "http://127.0.0.1:\(config.port)"
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var ready = 0
-            for _ in 0..<300 where ready != 200 {
-                ready = (try? await request("\(base)/readyz").0) ?? 0
-                if ready != 200 { try await Task.sleep(for: .milliseconds(100)) }
-            }
-            #expect(ready == 200)
-            do {
-                try await body(base)
-            } catch {
+        try await Harness.bounded("the server") {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                var ready = 0
+                for _ in 0..<300 where ready != 200 {
+                    ready = (try? await request("\(base)/readyz").0) ?? 0
+                    if ready != 200 { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                #expect(ready == 200)
+                do {
+                    try await body(base)
+                } catch {
+                    await group.triggerGracefulShutdown()
+                    throw error
+                }
                 await group.triggerGracefulShutdown()
-                throw error
+                try await tasks.waitForAll()
             }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
         return base
     }
@@ -93,7 +95,7 @@ struct ServiceGroupTests {
     }
 }
 
-@Suite("Slow clients", .timeLimit(.minutes(2)), .temporaryDatabases)
+@Suite("Slow clients", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct SlowClientTests {
     /// Connects to 127.0.0.1:`port`, sends `text`, and returns the socket.
     static func connect(port: Int, sending text: String) throws -> Int32 {

@@ -9,7 +9,7 @@ import NIOSSL
 import ServiceLifecycle
 import Testing
 
-@Suite("HTTPS", .timeLimit(.minutes(3)), .temporaryDatabases)
+@Suite("HTTPS", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct TLSTests {
     static func client(trusting caPath: String) throws -> HTTPClient {
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -33,35 +33,38 @@ struct TLSTests {
                               key: URL(fileURLWithPath: certificates.keyPath))
         let app = try Harness.application(testDB, config: config)
         let group = ServiceGroup(configuration: .init(services: [app], logger: Harness.logger))
+        let port = config.port
         let trusted = try Self.client(trusting: certificates.caPath)
         let stranger = try Self.client(trusting: certificates.strangerCAPath)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var response: HTTPClientResponse?
-            for _ in 0..<300 where response?.status.code != 200 {
-                response = try? await trusted.execute(HTTPClientRequest(url: "https://127.0.0.1:\(config.port)/readyz"), timeout: .seconds(10))
-                if response?.status.code != 200 { try await Task.sleep(for: .milliseconds(100)) }
+        try await Harness.bounded("the HTTPS server") {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                var response: HTTPClientResponse?
+                for _ in 0..<300 where response?.status.code != 200 {
+                    response = try? await trusted.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/readyz"), timeout: .seconds(10))
+                    if response?.status.code != 200 { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                #expect(response?.status.code == 200)
+                #expect(response?.headers.first(name: "Strict-Transport-Security") == "max-age=31536000")
+                #expect(response?.headers.first(name: "X-Content-Type-Options") == "nosniff")
+                // TLS 1.1 and older are refused.
+                await #expect(throws: (any Error).self) {
+                    var old = TLSConfiguration.makeClientConfiguration()
+                    old.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(certificates.caPath))
+                    old.maximumTLSVersion = .tlsv11
+                    let legacy = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: old))
+                    defer { _ = legacy.shutdown() }
+                    _ = try await legacy.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/healthz"), timeout: .seconds(10))
+                }
+                await #expect(throws: (any Error).self) {
+                    _ = try await stranger.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/healthz"), timeout: .seconds(10))
+                }
+                // Plain HTTP on the TLS port is not answered as HTTP.
+                let plain = try? await ServiceGroupTests.request("http://127.0.0.1:\(port)/healthz")
+                #expect(plain?.0 != 200)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
             }
-            #expect(response?.status.code == 200)
-            #expect(response?.headers.first(name: "Strict-Transport-Security") == "max-age=31536000")
-            #expect(response?.headers.first(name: "X-Content-Type-Options") == "nosniff")
-            // TLS 1.1 and older are refused.
-            await #expect(throws: (any Error).self) {
-                var old = TLSConfiguration.makeClientConfiguration()
-                old.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(certificates.caPath))
-                old.maximumTLSVersion = .tlsv11
-                let legacy = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: old))
-                defer { _ = legacy.shutdown() }
-                _ = try await legacy.execute(HTTPClientRequest(url: "https://127.0.0.1:\(config.port)/healthz"), timeout: .seconds(10))
-            }
-            await #expect(throws: (any Error).self) {
-                _ = try await stranger.execute(HTTPClientRequest(url: "https://127.0.0.1:\(config.port)/healthz"), timeout: .seconds(10))
-            }
-            // Plain HTTP on the TLS port is not answered as HTTP.
-            let plain = try? await ServiceGroupTests.request("http://127.0.0.1:\(config.port)/healthz")
-            #expect(plain?.0 != 200)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
         try await trusted.shutdown()
         try await stranger.shutdown()

@@ -102,6 +102,10 @@ public final class LoopbackServer: @unchecked Sendable {
 public struct HarnessFailure: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+
+    public init(message: String) {
+        self.message = message
+    }
 }
 
 extension URL {
@@ -122,7 +126,7 @@ public struct ScratchDirectory {
 
 /// A private certificate authority and a server certificate for 127.0.0.1 and localhost,
 /// made with the openssl command line for this test run only.
-public struct TestCertificates {
+public struct TestCertificates: Sendable {
     public let caPath: String
     public let certificatePath: String
     public let keyPath: String

@@ -10,6 +10,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 
 /// Tiny feeds with canonical headers.
 enum Feed {
@@ -92,8 +93,28 @@ enum Harness {
         let app = try application(testDB, config: config)
         return try await testDB.withDatabase { db in
             let tokens = try await Tokens.make(db)
-            return try await app.test(setup) { client in try await body(client, db, tokens) }
+            return try await bounded("the application") {
+                try await app.test(setup) { client in try await body(client, db, tokens) }
+            }
         }
+    }
+
+    /// Runs `body` — a test that runs the application, a server or workers and stops them — in
+    /// a task that is left behind if it has not finished within `limit`, failing the test with
+    /// what did not stop: a service that never stops must fail its test, not hang the whole run
+    /// (Swift Testing's time limit cancels a test, then waits for it for good).
+    /// `log`, when given, is the application's debug log: its last lines go with the failure.
+    static func bounded<T: Sendable>(_ what: String, limit: Duration = .seconds(480), log: LogRing? = nil,
+                                     _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await abandoning(after: limit, timeout: {
+            HarnessFailure(message: "\(what) did not finish within \(limit) (a service that does not stop?); left behind"
+                           + (log.map { "; its last log lines:\n" + $0.tail(120).joined(separator: "\n") } ?? ""))
+        }, body)
+    }
+
+    /// The application as `buildApplication` makes it, logging at debug level into `log`.
+    static func application(_ testDB: TestDatabase, config: ServerConfiguration = .test, log: LogRing) throws -> EnvMonApplication {
+        try buildApplication(.test(testDB, server: config), logger: log.logger)
     }
 
     /// Polls `GET /v1/uploads/{id}` until the upload has an outcome.
@@ -157,4 +178,51 @@ enum Harness {
 struct HarnessTimeout: Error, CustomStringConvertible {
     let what: String
     var description: String { "gave up waiting for \(what)" }
+}
+
+/// The last lines a logger wrote, kept in memory: what an application was doing when a test
+/// gave up on it.
+final class LogRing: Sendable {
+    private let lines = Mutex<[String]>([])
+    private let capacity: Int
+
+    init(capacity: Int = 2000) {
+        self.capacity = capacity
+    }
+
+    /// A logger at debug level that writes here.
+    var logger: Logger {
+        var logger = Logger(label: "envmon.tests.ring") { label in Handler(ring: self, label: label) }
+        logger.logLevel = .debug
+        return logger
+    }
+
+    func append(_ line: String) {
+        lines.withLock { lines in
+            lines.append(line)
+            if lines.count > capacity { lines.removeFirst(lines.count - capacity) }
+        }
+    }
+
+    func tail(_ count: Int) -> [String] {
+        lines.withLock { Array($0.suffix(count)) }
+    }
+
+    struct Handler: LogHandler {
+        let ring: LogRing
+        let label: String
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .debug
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let all = metadata.merging(event.metadata ?? [:]) { $1 }
+            let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            ring.append("\(Date()) \(event.level) [\(event.source)] \(event.message) \(fields)")
+        }
+    }
 }
