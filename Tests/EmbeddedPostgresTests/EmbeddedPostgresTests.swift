@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// Real clusters, made with the machine's PostgreSQL binaries, each in its own home.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .timeLimit(.minutes(10)))
 struct EmbeddedPostgresTests {
     static let logger = Logger(label: "envmon.tests.pg")
 

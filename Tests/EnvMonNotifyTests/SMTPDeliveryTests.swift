@@ -6,7 +6,7 @@ import Logging
 import Testing
 
 /// Email through a real SMTP server (aiosmtpd) on loopback, with a CA made for the run.
-@Suite("SMTP delivery to a real server", .timeLimit(.minutes(3)))
+@Suite("SMTP delivery to a real server", .timeLimit(.minutes(10)))
 struct SMTPDeliveryTests {
     static let user = "envmon"
     static let password = "s3cret:@/密码"

@@ -6,7 +6,7 @@ import Logging
 import Testing
 
 /// Webhooks POSTed to a real HTTP listener on loopback.
-@Suite("Webhook delivery to a real listener", .timeLimit(.minutes(3)))
+@Suite("Webhook delivery to a real listener", .timeLimit(.minutes(10)))
 struct WebhookDeliveryTests {
     let context = DeliveryContext(
         baseURL: "https://envmon.example.gov.cn", timeZone: SampleAlerts.shanghai, webhookTimeout: .seconds(2),

@@ -8,7 +8,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-@Suite("Metrics, plan and alerts over HTTP", .timeLimit(.minutes(2)), .temporaryDatabases)
+@Suite("Metrics, plan and alerts over HTTP", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct BureauAPITests {
     static let firingAlert = """
         INSERT INTO envmon.alert (fingerprint, rule, kind, severity, state, labels, value, target, active_since, fired_at,

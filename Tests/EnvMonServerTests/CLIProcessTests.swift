@@ -6,7 +6,7 @@ import Foundation
 import Testing
 
 /// The `envmon` binary itself, run as a user runs it: real processes, real pipes, real signals.
-@Suite("envmon as a process", .timeLimit(.minutes(5)), .temporaryDatabases)
+@Suite("envmon as a process", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct CLIProcessTests {
     /// The built `envmon` next to the test bundle (SwiftPM puts both in the same directory).
     static func executable() throws -> String {

@@ -11,7 +11,7 @@ import Testing
 
 /// Requests a careless or hostile client sends: each a clear client error, nothing stored,
 /// never a 5xx.
-@Suite("Hostile requests get client errors", .timeLimit(.minutes(2)), .temporaryDatabases)
+@Suite("Hostile requests get client errors", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct HostileRequestTests {
     @Test("a NUL in a multipart file name is 422 naming the file name; in the query it is 400; nothing is archived")
     func nulInFileName() async throws {

@@ -13,7 +13,7 @@ import Testing
 /// document. A fixed seed makes the cases the same from run to run (how many run depends on the time
 /// budget, about 30 s per scope); schemathesis runs at a lower priority (nice), so that the
 /// rest of the suite, running alongside, is not starved on a 2-core machine.
-@Suite("schemathesis against a live server", .timeLimit(.minutes(6)), .temporaryDatabases)
+@Suite("schemathesis against a live server", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct SchemathesisTests {
     static let spec = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("docs/openapi.yaml")

@@ -12,7 +12,7 @@ import Testing
 
 /// `envmon serve` as an operator runs it: a real process, signalled and killed, over real
 /// HTTP, on a real cluster (its own, where the test restarts PostgreSQL under it).
-@Suite("envmon serve as a process", .timeLimit(.minutes(6)), .temporaryDatabases)
+@Suite("envmon serve as a process", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct ServeProcessTests {
     /// A running `envmon serve`.
     struct Server {

@@ -10,7 +10,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-@Suite("Greedy clients: upload rate and connection limits", .timeLimit(.minutes(3)), .temporaryDatabases)
+@Suite("Greedy clients: upload rate and connection limits", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct TrafficLimitTests {
     @Test("a token's bucket holds a minute's uploads and refills at that rate")
     func bucket() {

@@ -8,7 +8,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-@Suite("Uploads over HTTP", .timeLimit(.minutes(2)), .temporaryDatabases)
+@Suite("Uploads over HTTP", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct UploadAPITests {
     @Test("a raw CSV body is accepted with 202, then a worker loads it")
     func rawUploadIsLoaded() async throws {
@@ -106,7 +106,7 @@ struct UploadAPITests {
         }
     }
 
-    @Test("over a real socket: raw and multipart uploads both load", .timeLimit(.minutes(2)))
+    @Test("over a real socket: raw and multipart uploads both load", .timeLimit(.minutes(10)))
     func liveUploads() async throws {
         try await Harness.withApp(.live) { client, _, tokens in
             #expect(client.port != nil && client.port != 0)

@@ -8,7 +8,7 @@ import Testing
 
 /// Each rule kind fires and resolves on data loaded through the real ingest path; times are set
 /// with the evaluation clock, never by sleeping.
-@Suite(.timeLimit(.minutes(3)), .temporaryDatabases)
+@Suite(.timeLimit(.minutes(10)), .temporaryDatabases)
 struct AlertEvaluationTests {
     static func at(_ text: String) -> Date {
         ISO8601DateFormatter().date(from: text) ?? Date(timeIntervalSince1970: 0)

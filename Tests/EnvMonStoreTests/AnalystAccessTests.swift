@@ -6,7 +6,7 @@ import Foundation
 import PostgresNIO
 import Testing
 
-@Suite(.timeLimit(.minutes(2)), .temporaryDatabases)
+@Suite(.timeLimit(.minutes(10)), .temporaryDatabases)
 struct AnalystAccessTests {
     @Test func aCreatedAnalystReadsViewsButNotTokensAndCannotWrite() async throws {
         let db = try await TestDatabase.make()

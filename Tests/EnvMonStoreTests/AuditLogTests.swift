@@ -4,7 +4,7 @@ import EnvMonTestSupport
 import Foundation
 import Testing
 
-@Suite("The audit trail", .timeLimit(.minutes(2)), .temporaryDatabases)
+@Suite("The audit trail", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct AuditLogTests {
     @Test("events are appended and read back newest first, filtered by time and actor")
     func recordAndRead() async throws {

@@ -10,7 +10,7 @@ import Testing
 /// columns, fact-table layouts, the metric catalogue, the compliance pollutants, the feed time
 /// zone, partition names), these tests compare the two on a migrated database, so a change on one
 /// side without the other fails here instead of at run time.
-@Suite("Swift and SQL agree", .timeLimit(.minutes(3)), .temporaryDatabases)
+@Suite("Swift and SQL agree", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct CatalogueTests {
     /// `name → format_type` of a relation's columns.
     static func columns(of relation: String, in db: TestDatabase) async throws -> [String: String] {

@@ -11,7 +11,7 @@ import Testing
 /// two together on random inputs: zones without daylight saving on both sides of UTC (whole,
 /// half and three-quarter hour offsets), times around a month's end, flagged and
 /// below-detection values, limits that change within a day.
-@Suite("Direct loads' daily aggregates equal the SQL rule on random inputs", .timeLimit(.minutes(5)), .temporaryDatabases)
+@Suite("Direct loads' daily aggregates equal the SQL rule on random inputs", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct DailyAggregatePropertyTests {
     static let zones = ["Asia/Shanghai", "UTC", "Asia/Kolkata", "Asia/Kathmandu", "America/Bogota",
                         "Pacific/Kiritimati", "Pacific/Marquesas", "Pacific/Pago_Pago"]

@@ -120,7 +120,7 @@ struct DirectLoadTests {
 
     /// A file of several reads whose later rows fall in a month with no partition yet: the
     /// partition is made by another connection while this load's transaction holds the table.
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(10)))
     func aLongUploadReachingANewMonthMakesItsPartitionMidLoad() async throws {
         let db = try await TestDatabase.make()
         var csv = "enterprise_id,enterprise_name,district,outlet_id,pollutant,measured_at,value,unit,limit,flag\n"
@@ -156,7 +156,7 @@ struct DirectLoadTests {
 
     /// More series-days than `DirectEmissions.heldDays`: aggregates are flushed in parts (a day
     /// may be split between two flushes) and added up at the end.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func aggregatesFlushedInPartsAddUp() async throws {
         let db = try await TestDatabase.make()
         var csv = "enterprise_id,outlet_id,pollutant,measured_at,value,limit,flag\n"
@@ -181,7 +181,7 @@ struct DirectLoadTests {
     /// A correction of a big file: the direct attempt stops at its first row (stored already),
     /// possibly after reading only part of the file; the staging pass must read it all again
     /// from the first byte (the bytes' source is told so).
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func aBigCorrectionIsReadAgainFromItsFirstByte() async throws {
         let db = try await TestDatabase.make()
         var lines = ["enterprise_id,outlet_id,pollutant,measured_at,value,limit"]

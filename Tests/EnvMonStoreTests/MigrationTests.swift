@@ -5,7 +5,7 @@ import Foundation
 import PostgresNIO
 import Testing
 
-@Suite(.timeLimit(.minutes(3)), .temporaryDatabases)
+@Suite(.timeLimit(.minutes(10)), .temporaryDatabases)
 struct MigrationTests {
     /// An empty database (not from the template).
     func emptyDatabase() async throws -> ServerAddress {

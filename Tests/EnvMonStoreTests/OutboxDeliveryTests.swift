@@ -14,7 +14,7 @@ import Testing
 /// Alerts evaluated on ingested data travel through the notification outbox to real servers on
 /// loopback (aiosmtpd with STARTTLS and AUTH, an HTTP listener): retried while a server is down,
 /// delivered once it is back, never lost, and failures stay visible.
-@Suite(.serialized, .timeLimit(.minutes(3)), .temporaryDatabases)
+@Suite(.serialized, .timeLimit(.minutes(10)), .temporaryDatabases)
 struct OutboxDeliveryTests {
     static let t0 = ISO8601DateFormatter().date(from: "2026-04-02T09:00:00+08:00") ?? Date(timeIntervalSince1970: 0)
     static let sewageMissed = "plant_id,district,period,sewage_discharged_m3,sewage_treated_m3\nP1,城关街道,2026-03,1000,900\n"

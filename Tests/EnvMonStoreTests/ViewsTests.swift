@@ -70,7 +70,7 @@ struct GB3838ItemCase: Sendable, CustomTestStringConvertible {
 /// One database for the read-only classification cases, made on first use.
 private let classificationDatabase = Task { try await TestDatabase.make() }
 
-@Suite("GB 3838-2002 single-factor classification", .timeLimit(.minutes(3)), .temporaryDatabases)
+@Suite("GB 3838-2002 single-factor classification", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct GB3838ClassificationTests {
     @Test func everyItemOfTable1HasBoundaryCases() {
         #expect(GB3838ItemCase.table.count == 167)
@@ -115,7 +115,7 @@ struct GB3838ClassificationTests {
     }
 }
 
-@Suite("Water: sample, period and share", .timeLimit(.minutes(3)), .temporaryDatabases)
+@Suite("Water: sample, period and share", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct WaterViewsTests {
     // S1 sample 1: DO 7.0 Ⅱ, CODMn 3 Ⅱ, NH3-N 0.4 Ⅱ, TP 0.15 Ⅲ → Ⅲ (reported Ⅱ: a discrepancy).
     // S1 sample 2: DO 3.5 Ⅳ, CODMn 5 Ⅲ, NH3-N 1.6 Ⅴ, TP 0.05 Ⅱ → Ⅴ (as reported).
@@ -209,7 +209,7 @@ struct WaterViewsTests {
     }
 }
 
-@Suite("Emissions compliance", .timeLimit(.minutes(3)), .temporaryDatabases)
+@Suite("Emissions compliance", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct EmissionsViewsTests {
     // E1 (Xinhua) SO2 ≤ 35: 03-01 mean (30+40)/2 = 35, on the limit → complies; 03-02 mean 36 →
     // fails; 03-03 the flagged 900 is left out → mean 30 complies. E2 (Dongcheng): COD and pH
@@ -290,7 +290,7 @@ struct EmissionsViewsTests {
     }
 }
 
-@Suite("Sewage, waste and green", .timeLimit(.minutes(3)), .temporaryDatabases)
+@Suite("Sewage, waste and green", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct PeriodReportViewsTests {
     @Test func sewageRateSumsVolumesAndAQuarterCountsOnlyInItsYear() async throws {
         let db = try await TestDatabase.make()
@@ -362,7 +362,7 @@ struct PeriodReportViewsTests {
     }
 }
 
-@Suite("Plan progress and analyst access", .timeLimit(.minutes(3)), .temporaryDatabases)
+@Suite("Plan progress and analyst access", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct PlanProgressViewsTests {
     @Test func metNowButFallingIsAtRisk() async throws {
         let db = try await TestDatabase.make()

@@ -1,7 +1,7 @@
 import EnvMonIngest
 import Testing
 
-@Suite("CSV reader", .timeLimit(.minutes(3)))
+@Suite("CSV reader", .timeLimit(.minutes(10)))
 struct CSVReaderTests {
     private func rows(_ text: String, delimiter: UInt8? = nil, chunkSize: Int = 4096) throws(FeedError) -> [CSVRow] {
         try rows(ReadFixtures.bytes(text), delimiter: delimiter, chunkSize: chunkSize)

@@ -3,7 +3,7 @@ import EnvMonIngest
 import Foundation
 import Testing
 
-@Suite("Reading whole uploads", .timeLimit(.minutes(3)))
+@Suite("Reading whole uploads", .timeLimit(.minutes(10)))
 struct FeedIngestorTests {
     private let header = ReadFixtures.header
 

@@ -1,7 +1,7 @@
 import EnvMonIngest
 import Testing
 
-@Suite("JSON and NDJSON readers", .timeLimit(.minutes(3)))
+@Suite("JSON and NDJSON readers", .timeLimit(.minutes(10)))
 struct JSONReaderTests {
     private func records(_ text: String, chunkSize: Int = 4096) throws(FeedError) -> [JSONRecord] {
         let bytes = ReadFixtures.bytes(text)
