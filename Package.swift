@@ -41,7 +41,7 @@ let package = Package(
         // metric ids, targets, alert rule model. No I/O.
         .target(name: "EnvMonDomain", swiftSettings: swiftSettings),
         // Decoding, streaming readers, column mapping, validation. No database.
-        .target(name: "EnvMonIngest", dependencies: ["EnvMonDomain"], swiftSettings: swiftSettings),
+        .target(name: "EnvMonIngest", dependencies: ["EnvMonDomain", "EnvMonXLSX"], swiftSettings: swiftSettings),
         // Rule files and the alert engine as a pure state machine. No I/O.
         .target(
             name: "EnvMonAlerting",

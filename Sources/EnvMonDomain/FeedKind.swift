@@ -30,7 +30,7 @@ public enum FeedKind: String, CaseIterable, Sendable, Codable, Hashable {
 
 /// The container format of an upload.
 public enum FeedFormat: String, CaseIterable, Sendable, Codable {
-    case auto, csv, json, ndjson
+    case auto, csv, json, ndjson, xlsx
 }
 
 /// The text encoding of an upload, as declared or detected.

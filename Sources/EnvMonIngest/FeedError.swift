@@ -25,10 +25,10 @@ extension FeedError {
     /// The upload holds no rows at all.
     public static let emptyFile = FeedError("the file is empty")
 
-    /// The upload is an Excel workbook, which is not read natively (FEEDS.md "Excel realities").
-    public static func spreadsheet(_ what: String) -> FeedError {
-        FeedError("this is an Excel workbook (\(what)), not text; open it in Excel and save it as CSV (UTF-8), then upload the CSV")
-    }
+    /// A legacy `.xls` workbook (an OLE2 compound file), which is not read.
+    public static let legacyWorkbook = FeedError(
+        "this is a legacy Excel .xls workbook (or a password-protected one), which cannot be read; "
+            + "open it in Excel, remove any password, save it as .xlsx (Excel Workbook) and upload again")
 
     /// No row among the first ones qualifies as the header.
     public static func missingColumns(_ columns: [String], line: Int?) -> FeedError {

@@ -18,6 +18,9 @@ public struct IngestOptions: Sendable {
     public var now: Date
     /// The CSV delimiter when the uploader named one (otherwise the reader detects it).
     public var delimiter: UInt8?
+    /// The sheet of an `.xlsx` upload, by name or 1-based number (otherwise the first sheet whose
+    /// header fits the kind).
+    public var sheet: String?
 
     /// Options for an upload of `kind`; the defaults suit the bureau's own spreadsheets.
     public init(
@@ -25,12 +28,14 @@ public struct IngestOptions: Sendable {
         timeZone: TimeZone = FeedTimeZone.defaultZone,
         year: Int? = nil,
         now: Date = Date(),
-        delimiter: UInt8? = nil
+        delimiter: UInt8? = nil,
+        sheet: String? = nil
     ) {
         self.kind = kind
         self.timeZone = timeZone
         self.year = year
         self.now = now
         self.delimiter = delimiter
+        self.sheet = sheet
     }
 }

@@ -19,6 +19,9 @@ public struct IngestRequest: Sendable {
     public var timeZone: TimeZone?
     public var year: Int?
     public var delimiter: UInt8?
+    /// The sheet of an `.xlsx` upload, by name or 1-based number; nil: the first sheet whose
+    /// header fits the kind.
+    public var sheet: String?
     /// Uploads whose rejected share exceeds this fail as a whole (FEEDS.md default 50%).
     public var maxRejectedShare: Double = 0.5
     public var now: Date?
@@ -40,6 +43,7 @@ public struct IngestRequest: Sendable {
         if let timeZone { options["time_zone"] = timeZone.identifier }
         if let year { options["year"] = String(year) }
         if let delimiter { options["delimiter"] = String(UnicodeScalar(delimiter)) }
+        if let sheet { options["sheet"] = sheet }
         return options
     }
 }
@@ -328,7 +332,7 @@ public struct IngestService: Sendable {
         return try await loader.load(uploadID: uploadID, kind: request.kind, maxRejectedShare: request.maxRejectedShare,
                                      direct: direct) { sink in
             let options = IngestOptions(kind: request.kind, timeZone: zone, year: request.year,
-                                        now: request.now ?? Date(), delimiter: request.delimiter)
+                                        now: request.now ?? Date(), delimiter: request.delimiter, sheet: request.sheet)
             let format = request.format
             // Reading and writing stay in this task (the sink and the file are not Sendable); a
             // child task parses. At most `ahead` reads are with the parser at a time, so memory
@@ -344,7 +348,9 @@ public struct IngestService: Sendable {
                             let output = try data.withUnsafeBytes { try ingestor.consume($0) }
                             parsedInput.yield(.batch(LoadBatch(records: output.records, rejections: output.rejections)))
                         }
-                        let output = try ingestor.finish()
+                        let output = try ingestor.finish { batch in
+                            parsedInput.yield(.batch(LoadBatch(records: batch.records, rejections: batch.rejections)))
+                        }
                         parsedInput.yield(.last(LoadBatch(records: output.records, rejections: output.rejections),
                                                 ingestor.counts, ingestor.detectedFormat))
                     } catch let error as FeedError {
@@ -375,7 +381,7 @@ public struct IngestService: Sendable {
                     }
                     switch await results.next() {
                     case .batch(let batch):
-                        inFlight -= 1
+                        inFlight = max(0, inFlight - 1)  // a workbook hands over batches after the last read
                         return batch
                     case .last(let batch, let counts, let detected):
                         tally = IngestTally(rowsTotal: counts.rowsTotal, rowsRejected: counts.rowsRejected,

@@ -15,6 +15,7 @@ extension IngestRequest {
             maxRejectedShare = share
         }
         year = upload.options["year"].flatMap { Int($0) }
+        sheet = upload.options["sheet"]
         if let text = upload.options["delimiter"], let byte = text.utf8.first, text.utf8.count == 1 { delimiter = byte }
     }
 }

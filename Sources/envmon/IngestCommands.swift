@@ -20,7 +20,7 @@ struct Ingest: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(name: .long, help: "Feed kind: \(FeedKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var kind: FeedKind
-    @Option(name: .long, help: "auto, csv, json or ndjson.")
+    @Option(name: .long, help: "auto, csv, json, ndjson or xlsx (an .xlsx workbook is recognised by its content).")
     var format: FeedFormat = .auto
     @Option(name: .long, help: "auto, utf-8, gb18030, utf-16le or utf-16be.")
     var encoding: FeedEncoding = .auto
@@ -32,6 +32,8 @@ struct Ingest: AsyncParsableCommand {
     var year: Int?
     @Option(name: .long, help: "CSV delimiter: ',', ';' or 'tab' (default: detected).")
     var delimiter: String?
+    @Option(name: .long, help: ArgumentHelp("Sheet of an .xlsx workbook, by name or 1-based number (default: the first whose header fits the kind).", valueName: "name|n"))
+    var sheet: String?
     @Option(name: .long, help: "Fail an upload whose rejected share is above this fraction (default 0.5).")
     var maxRejectedShare: Double = 0.5
     @Flag(name: .long, help: "Evaluate the alert rules after loading (envmon serve always does).")
@@ -51,6 +53,9 @@ struct Ingest: AsyncParsableCommand {
         }
         if !(0...1).contains(maxRejectedShare) { throw ValidationError("--max-rejected-share must be between 0 and 1") }
         if files.isEmpty { throw ValidationError("name at least one file") }
+        if let sheet, sheet.isEmpty || sheet.utf8.count > 255 || sheet.contains("\0") {
+            throw ValidationError("--sheet must name a sheet (1 to 255 bytes) or give its number")
+        }
     }
 
     static func delimiterByte(_ text: String) -> UInt8? {
@@ -94,6 +99,7 @@ struct Ingest: AsyncParsableCommand {
         request.timeZone = timeZone.flatMap(TimeZone.init(identifier:))
         request.year = year
         request.delimiter = delimiter.flatMap(Self.delimiterByte)
+        request.sheet = sheet
         request.maxRejectedShare = maxRejectedShare
         return request
     }

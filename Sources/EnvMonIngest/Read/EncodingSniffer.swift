@@ -10,7 +10,7 @@ public import EnvMonDomain
 /// ```swift
 /// var sniffer = EncodingSniffer()
 /// for chunk in chunks { chunk.withUnsafeBytes { sniffer.consume($0) } }
-/// if sniffer.isSpreadsheet { throw FeedError.spreadsheet(...) }
+/// if sniffer.isSpreadsheet { /* read it as a workbook */ }
 /// let encoding = sniffer.finish()
 /// ```
 public struct EncodingSniffer: Sendable {

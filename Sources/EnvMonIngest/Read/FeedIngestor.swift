@@ -56,8 +56,10 @@ public struct FeedIngestor: Sendable {
 
     private let options: IngestOptions
     private var decoder: TextDecoder
-    /// The first raw bytes, to recognise an Excel workbook.
-    private var rawHead: [UInt8] = []
+    /// Text, or an Excel workbook; undecided until the first bytes are in.
+    private var mode: Mode
+    /// Raw bytes held while the mode is undecided, then the whole workbook.
+    private var held: [UInt8] = []
     /// Decoded text held until the format is known.
     private var undetected: [UInt8] = []
     private var csv: CSVReader?
@@ -86,15 +88,59 @@ public struct FeedIngestor: Sendable {
     public init(options: IngestOptions, encoding: FeedEncoding, format: FeedFormat, encodingGuessed: Bool = false) {
         self.options = options
         self.decoder = TextDecoder(encoding: encoding, guessed: encodingGuessed)
-        if format != .auto { start(format) }
+        switch format {
+        case .xlsx: mode = .workbook
+        case .auto: mode = .undecided
+        case .csv, .json, .ndjson:
+            mode = .undecided  // an Excel workbook is still recognised by its first bytes
+            start(format)
+        }
+    }
+
+    private enum Mode {
+        case undecided, text, workbook
     }
 
     /// Reads the next chunk of the upload; returns everything completed so far.
     public mutating func consume(_ bytes: UnsafeRawBufferPointer) throws(FeedError) -> IngestOutput {
-        if rawHead.count < 4 {
-            rawHead.append(contentsOf: bytes.prefix(4 - rawHead.count))
-            try checkNotWorkbook()
+        switch mode {
+        case .text:
+            return try consumeText(Array(bytes))
+        case .workbook:
+            try hold(bytes)
+            return IngestOutput()
+        case .undecided:
+            held.append(contentsOf: bytes)
+            guard held.count >= Self.signatureBytes else { return IngestOutput() }
+            return try decide()
         }
+    }
+
+    /// Bytes enough to tell a workbook from text.
+    private static let signatureBytes = 4
+
+    /// A zip (.xlsx) is read as a workbook, an OLE2 file (.xls) is refused, anything else is
+    /// text.
+    private mutating func decide() throws(FeedError) -> IngestOutput {
+        var sniffer = EncodingSniffer()
+        sniffer.consume(held)
+        switch sniffer.spreadsheetKind {
+        case "xlsx"?:
+            mode = .workbook
+            detectedFormat = .xlsx
+            try checkWorkbookSize()
+            return IngestOutput()
+        case "xls"?:
+            throw .legacyWorkbook
+        default:
+            mode = .text
+            let first = held
+            held = []
+            return try consumeText(first)
+        }
+    }
+
+    private mutating func consumeText(_ bytes: [UInt8]) throws(FeedError) -> IngestOutput {
         let text: [UInt8]
         do {
             text = try decoder.decode(bytes)
@@ -105,6 +151,20 @@ public struct FeedIngestor: Sendable {
         try read(text, final: false)
         return takeOutput()
     }
+
+    private mutating func hold(_ bytes: UnsafeRawBufferPointer) throws(FeedError) {
+        held.append(contentsOf: bytes)
+        try checkWorkbookSize()
+    }
+
+    private func checkWorkbookSize() throws(FeedError) {
+        guard held.count <= Self.maxWorkbookBytes else {
+            throw FeedError("the workbook is larger than \(Self.maxWorkbookBytes >> 20) MiB; split it, or save the sheet as CSV")
+        }
+    }
+
+    /// The largest workbook read: it is held in memory, since a zip's directory is at its end.
+    public static let maxWorkbookBytes = 256 << 20
 
     /// The text before an undecodable byte is read first: a problem in it comes earlier in
     /// the file, and is the one to report, whatever the chunking.
@@ -117,6 +177,56 @@ public struct FeedIngestor: Sendable {
     /// Ends the upload; returns the rest. Fails when the file is empty, has no header, or ends
     /// inside a quoted field, a character or a JSON record.
     public mutating func finish() throws(FeedError) -> IngestOutput {
+        var output = IngestOutput()
+        let rest = try finish { batch in
+            output.records += batch.records
+            output.rejections += batch.rejections
+        }
+        output.records += rest.records
+        output.rejections += rest.rejections
+        return output
+    }
+
+    /// Ends the upload like `finish()`, handing a workbook's rows to `emit` in batches as its
+    /// sheet is read (a workbook is read only at its end); returns the rest.
+    public mutating func finish(emitting emit: (IngestOutput) -> Void) throws(FeedError) -> IngestOutput {
+        if mode == .undecided {
+            // A file shorter than a signature is text.
+            mode = .text
+            let first = held
+            held = []
+            output = try consumeText(first)
+        }
+        if mode == .workbook {
+            var sheet = try WorkbookSheet.open(held, options: options)
+            held = []
+            do throws(FeedError) {
+                while let row = try sheet.next() {
+                    let before = output.rejections.count
+                    let hadHeader = normalizer != nil
+                    try handle(row)
+                    if !hadHeader, normalizer != nil { sheet.header(row.cells) }
+                    for index in before..<output.rejections.count { sheet.locate(&output.rejections[index]) }
+                    if output.records.count + output.rejections.count >= Self.workbookBatch { emit(takeOutput()) }
+                }
+                if !sawRow { throw FeedError.emptyFile }
+                if normalizer == nil {
+                    throw FeedError.missingColumns(bestCandidate?.missing ?? [], line: bestCandidate?.line)
+                }
+            } catch {
+                var located = error
+                located.reason += " in sheet \(sheet.name)"
+                throw located
+            }
+            return takeOutput()
+        }
+        return try finishText()
+    }
+
+    /// Rows handed over at a time while a workbook's sheet is read.
+    static let workbookBatch = 4096
+
+    private mutating func finishText() throws(FeedError) -> IngestOutput {
         let text: [UInt8]
         do {
             text = try decoder.finish()
@@ -146,18 +256,12 @@ public struct FeedIngestor: Sendable {
         return output
     }
 
-    private func checkNotWorkbook() throws(FeedError) {
-        var sniffer = EncodingSniffer()
-        sniffer.consume(rawHead)
-        if let kind = sniffer.spreadsheetKind { throw .spreadsheet("." + kind) }
-    }
-
     private mutating func start(_ format: FeedFormat) {
         detectedFormat = format
         switch format {
         case .json: json = JSONRecordReader()
         case .ndjson: ndjson = NDJSONReader()
-        case .csv, .auto: csv = CSVReader(delimiter: options.delimiter)
+        case .csv, .auto, .xlsx: csv = CSVReader(delimiter: options.delimiter)
         }
     }
 

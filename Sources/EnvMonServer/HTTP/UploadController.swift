@@ -141,6 +141,12 @@ struct UploadController {
             default: throw APIError.notAllowed("delimiter", raw, allowed: [",", ";", "tab"])
             }
         }
+        if let raw = query["sheet"] {
+            guard !raw.isEmpty, raw.utf8.count <= 255, !raw.contains("\0") else {
+                throw APIError.unprocessable("bad_sheet", "sheet must name a sheet of the workbook (1 to 255 bytes) or give its number")
+            }
+            request.sheet = String(raw)
+        }
         if let raw = query["max_rejected_share"] {
             guard let share = Double(raw), (0...1).contains(share) else {
                 throw APIError.unprocessable("bad_max_rejected_share", "max_rejected_share '\(raw)' must be a number from 0 to 1")

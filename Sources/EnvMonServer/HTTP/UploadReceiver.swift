@@ -26,6 +26,9 @@ enum UploadMediaType {
         "text/csv": .csv, "application/csv": .csv, "text/plain": .auto, "application/json": .json,
         "application/x-ndjson": .ndjson, "application/ndjson": .ndjson, "application/jsonl": .ndjson,
         "application/octet-stream": .auto,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": .xlsx,
+        // What browsers send for .xls: the content decides (a legacy workbook is refused with advice).
+        "application/vnd.ms-excel": .auto,
     ]
     static let multipart = "multipart/form-data"
     static var allowed: [String] { formats.keys.sorted() + [multipart] }

@@ -2,7 +2,7 @@ import EnvMonDomain
 import EnvMonIngest
 import Testing
 
-@Suite("Encoding detection and decoding", .timeLimit(.minutes(3)))
+@Suite("Encoding detection and decoding", .timeLimit(.minutes(10)))
 struct EncodingTests {
     private func sniff(_ bytes: [UInt8], chunkSize: Int = 4096) -> EncodingSniffer {
         var sniffer = EncodingSniffer()
@@ -59,10 +59,12 @@ struct EncodingTests {
         #expect(sniffer.isSpreadsheet == (kind != nil))
     }
 
-    @Test("an xlsx upload fails with advice to save as CSV")
-    func workbookUpload() {
-        let error = ReadFixtures.failure([0x50, 0x4B, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00])
-        #expect(error?.reason.contains("save it as CSV") == true)
+    @Test("a damaged .xlsx is a whole-upload error; a legacy .xls is refused with advice to save it as .xlsx")
+    func brokenWorkbooks() {
+        let truncated = ReadFixtures.failure([0x50, 0x4B, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00])
+        #expect(truncated?.reason.contains("zip") == true || truncated?.reason.contains("archive") == true, "\(String(describing: truncated))")
+        let legacy = ReadFixtures.failure([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + Array(repeating: 0, count: 504))
+        #expect(legacy?.reason.contains("save it as .xlsx") == true, "\(String(describing: legacy))")
     }
 
     /// `区域,统计期,生活垃圾清运量,无害化处理量\n东区,2024-01,100,90\n` through `iconv -t GB18030`.
