@@ -92,7 +92,12 @@ struct HealthTests {
         try await Harness.withApp { client, _, tokens in
             let accepted = try await Harness.post(client, csv: Feed.emissions(rows: 2, seed: 60), token: tokens.upload)
             _ = try await Harness.waitForOutcome(client, id: Int64(try #require(accepted["id"] as? Int)), token: tokens.read)
-            let response = try await client.execute(uri: "/metrics", method: .get)
+            // The upload's outcome commits with its rows; the worker counts the load just after.
+            var response = try await client.execute(uri: "/metrics", method: .get)
+            for _ in 0..<600 where !String(buffer: response.body).contains("envmon_ingest_duration_seconds_bucket") {
+                try await Task.sleep(for: .milliseconds(100))
+                response = try await client.execute(uri: "/metrics", method: .get)
+            }
             #expect(response.status == .ok)
             #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
             let text = String(buffer: response.body)

@@ -52,7 +52,10 @@ public struct EvaluatorLoop: Service {
 
     private func evaluateOnce() async {
         do {
-            let summary = try await AlertEvaluator(database: database, configuration: configuration).evaluate(at: Date())
+            let (database, configuration) = (self.database, self.configuration)
+            let summary = try await abandoning(after: Self.roundLimit, timeout: { RoundAbandoned(what: "alert evaluation") }) {
+                try await AlertEvaluator(database: database, configuration: configuration).evaluate(at: Date())
+            }
             if !summary.changes.isEmpty {
                 logger.info("alerts evaluated", metadata: [
                     "envmon.alerts.changes": "\(summary.changes.count)", "envmon.alerts.firing": "\(summary.firing)",
@@ -100,7 +103,10 @@ public struct NotifierLoop: Service {
         if let gate { try await cancelWhenGracefulShutdown { try await gate.wait() } }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let round = try await notifier.deliverDue(ignoreGroupWait: false)
+                let notifier = self.notifier
+                let round = try await abandoning(after: EvaluatorLoop.roundLimit, timeout: { RoundAbandoned(what: "notification delivery") }) {
+                    try await notifier.deliverDue(ignoreGroupWait: false)
+                }
                 if round.delivered + round.retrying + round.failed > 0 {
                     logger.info("notifications delivered", metadata: [
                         "envmon.notify.delivered": "\(round.delivered)", "envmon.notify.retrying": "\(round.retrying)",
@@ -113,4 +119,17 @@ public struct NotifierLoop: Service {
             _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
+}
+
+/// A round of a loop that did not finish in `EvaluatorLoop.roundLimit` — a database call whose
+/// connection went away mid-call can wait for ever (PostgresNIO) — was left behind, so that the
+/// loop goes on and its service can stop.
+struct RoundAbandoned: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "\(what) did not finish in \(EvaluatorLoop.roundLimit); left behind" }
+}
+
+extension EvaluatorLoop {
+    /// How long one evaluation or delivery round may take.
+    static let roundLimit: Duration = .seconds(300)
 }

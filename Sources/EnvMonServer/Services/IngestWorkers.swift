@@ -57,7 +57,15 @@ public struct IngestWorkers: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let job: JobQueue.ClaimedJob?
             do {
-                job = try await queue.claim(worker: worker)
+                // Bounded, and cut short by shutdown: a claim whose connection the server closed
+                // as it was sent can wait for ever (seen under load with PostgresNIO 1.33), and
+                // would hold the worker — and the shutdown — with it.
+                let queue = self.queue
+                job = try await cancelWhenGracefulShutdown {
+                    try await abandoning(after: Self.claimLimit, timeout: { RoundAbandoned(what: "claiming a job") }) {
+                        try await queue.claim(worker: worker)
+                    }
+                }
             } catch {
                 logger.debug("cannot claim a job", metadata: ["envmon.error": "\(Database.describe(error))"])
                 job = nil
@@ -70,6 +78,9 @@ public struct IngestWorkers: Service {
             await processUntilDeadline(job, logger: logger)
         }
     }
+
+    /// How long claiming a job may take before it is left behind.
+    static let claimLimit: Duration = .seconds(60)
 
     /// Loads `job`; once graceful shutdown has begun, for at most `shutdownDeadline`. Then the
     /// load is cancelled here, while the pool and its connections are still up (PostgreSQL gets
