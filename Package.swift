@@ -123,7 +123,7 @@ let package = Package(
 
         .testTarget(name: "EnvMonDomainTests", dependencies: ["EnvMonDomain"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "EnvMonIngestTests", dependencies: ["EnvMonIngest", .product(name: "PropertyBased", package: "swift-property-based")], exclude: ["Fixtures"], swiftSettings: swiftSettings
+            name: "EnvMonIngestTests", dependencies: ["EnvMonIngest", "EnvMonTestSupport", .product(name: "PropertyBased", package: "swift-property-based")], exclude: ["Fixtures"], swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "EnvMonAlertingTests", dependencies: ["EnvMonAlerting", .product(name: "PropertyBased", package: "swift-property-based")],
@@ -131,7 +131,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EnvMonXLSXTests",
-            dependencies: ["EnvMonXLSX", .product(name: "ZIPFoundation", package: "ZIPFoundation"), .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: ["EnvMonXLSX", "EnvMonTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"), .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -146,6 +146,7 @@ let package = Package(
                 "EnvMonStore", "EmbeddedPostgres", "EnvMonServer", "EnvMonDomain", "EnvMonAlerting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             path: "Tests/EnvMonTestSupport",
             exclude: ["Fixtures"],

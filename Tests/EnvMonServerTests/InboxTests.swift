@@ -60,6 +60,26 @@ struct InboxTests {
         }
     }
 
+    @Test("an Excel workbook dropped into the folder loads like a CSV and goes to done/")
+    func workbook() async throws {
+        let inbox = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-inbox-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: inbox) }
+        let emissions = inbox.appendingPathComponent("emissions")
+        try FileManager.default.createDirectory(at: emissions, withIntermediateDirectories: true)
+        try WorkbookUploadTests.workbook().write(to: emissions.appendingPathComponent("三月小时数据.xlsx"))
+        let testDB = try await TestDatabase.make()
+        try await testDB.withDatabase { db in
+            let done = emissions.appendingPathComponent("done/三月小时数据.xlsx").path
+            try await Self.runInbox(inbox, on: db) { FileManager.default.fileExists(atPath: done) }
+            #expect(FileManager.default.fileExists(atPath: done))
+            let upload = try await testDB.rows("SELECT status, format, rows_loaded::text AS loaded FROM envmon.upload")
+            #expect(upload.count == 1)
+            #expect(upload.first?["status"] == "loaded")
+            #expect(upload.first?["format"] == "xlsx")
+            #expect(upload.first?["loaded"] == "24")
+        }
+    }
+
     @Test("a 255-byte name already in done/ is moved under a shortened name, archived once")
     func longNameAlreadyDone() async throws {
         let inbox = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-inbox-\(UUID().uuidString)")

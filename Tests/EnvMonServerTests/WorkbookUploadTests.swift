@@ -10,16 +10,20 @@ import NIOCore
 import Testing
 
 /// `.xlsx` uploads through the real paths: HTTP (raw body and multipart) with the queue and a
-/// worker, and the `envmon ingest` command. The workbook is written by openpyxl
-/// (Fixtures/make_workbooks.py): an instructions sheet, then 小时数据 with a merged title, a
-/// blank row, Chinese headers, 24 hourly readings, one value that is not a number (F28) and a
-/// total row.
+/// worker, and the `envmon ingest` command. The workbook (`BureauWorkbooks.emissions`): an
+/// instructions sheet, then 小时数据 with a merged title, a blank row, Chinese headers, 24 hourly
+/// readings, one value that is not a number (F28) and a total row.
 @Suite("Excel workbook uploads", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct WorkbookUploadTests {
     static let mediaType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-    static func workbook(_ name: String = "emissions_workbook.xlsx") throws -> Data {
-        try Data(contentsOf: LoopbackServer.fixtures.appendingPathComponent(name))
+    static func workbook() throws -> Data {
+        try BureauWorkbooks.emissions()
+    }
+
+    /// The same readings under another title: other bytes, so not a duplicate.
+    static func revisedWorkbook() throws -> Data {
+        try BureauWorkbooks.emissions(title: "城东热电有限公司 2026年3月 废气小时监测数据（修订）")
     }
 
     static func post(_ client: any TestClientProtocol, _ bytes: Data, query: String, token: String,
@@ -75,7 +79,7 @@ struct WorkbookUploadTests {
             #expect(upload["file_name"] as? String == "三月小时数据.xlsx")
             #expect(upload["rows_loaded"] as? Int == 24)
 
-            let other = try Self.workbook("emissions_workbook_revised.xlsx")
+            let other = try Self.revisedWorkbook()
             let (_, wrong) = try await Self.post(client, other, query: "&sheet=日数据", token: tokens.upload)
             let wrongID = try #require(wrong["id"] as? Int)
             let failed = try await Harness.waitForOutcome(client, id: Int64(wrongID), token: tokens.read)
@@ -118,7 +122,7 @@ struct WorkbookUploadTests {
         #expect(try await db.value("SELECT reason FROM envmon.upload_rejection") == "not a number (小时数据!F28)")
 
         let copy = directory.appendingPathComponent("revised.xlsx")
-        try Self.workbook("emissions_workbook_revised.xlsx").write(to: copy)
+        try Self.revisedWorkbook().write(to: copy)
         let missing = try await Shell.run(envmon, ["ingest", "--kind", "emissions", "--sheet", "9", copy.path, "--database-url", url])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("the workbook has no sheet '9'; its sheets are 填报说明, 小时数据"), "\(missing.stderr)")

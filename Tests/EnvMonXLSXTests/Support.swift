@@ -1,3 +1,4 @@
+import EnvMonTestSupport
 import Foundation
 @testable import EnvMonXLSX
 

@@ -1,28 +1,37 @@
-import Foundation
-import ZIPFoundation
+public import Foundation
+public import ZIPFoundation
 
 /// Builds small .xlsx workbooks in memory from hand-written XML, for tests.
-struct WorkbookBuilder {
-    struct Sheet {
-        var name: String
-        var xml: String
+public struct WorkbookBuilder {
+    public struct Sheet {
+        public var name: String
+        public var xml: String
         /// The relationship target as written in workbook.xml.rels.
-        var target: String
+        public var target: String
         /// The zip entry name.
-        var part: String
+        public var part: String
+
+        public init(name: String, xml: String, target: String, part: String) {
+            self.name = name
+            self.xml = xml
+            self.target = target
+            self.part = part
+        }
     }
 
-    var sheets: [Sheet] = []
-    var sharedStrings: [String]? = nil
+    public var sheets: [Sheet] = []
+    public var sharedStrings: [String]? = nil
     /// Raw `<si>` elements, when the test wants rich text or phonetic runs.
-    var rawSharedStrings: String? = nil
-    var cellFormats: [Int] = [0]
-    var customFormats: [Int: String] = [:]
-    var date1904 = false
-    var compression: CompressionMethod = .deflate
-    var extraEntries: [(String, Data)] = []
+    public var rawSharedStrings: String? = nil
+    public var cellFormats: [Int] = [0]
+    public var customFormats: [Int: String] = [:]
+    public var date1904 = false
+    public var compression: CompressionMethod = .deflate
+    public var extraEntries: [(String, Data)] = []
 
-    static func sheetXML(rows: String, after: String = "") -> String {
+    public init() {}
+
+    public static func sheetXML(rows: String, after: String = "") -> String {
         """
         <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
         <worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" \
@@ -31,7 +40,7 @@ struct WorkbookBuilder {
         """
     }
 
-    mutating func addSheet(_ name: String, rows: String, after: String = "", target: String? = nil) {
+    public mutating func addSheet(_ name: String, rows: String, after: String = "", target: String? = nil) {
         let number = sheets.count + 1
         sheets.append(
             Sheet(
@@ -39,12 +48,12 @@ struct WorkbookBuilder {
                 target: target ?? "worksheets/sheet\(number).xml", part: "xl/worksheets/sheet\(number).xml"))
     }
 
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
-    func entries() -> [(String, Data)] {
+    public func entries() -> [(String, Data)] {
         var entries: [(String, String)] = []
         entries.append((
             "[Content_Types].xml",
@@ -107,11 +116,11 @@ struct WorkbookBuilder {
         return entries.map { ($0.0, Data($0.1.utf8)) } + extraEntries
     }
 
-    func build() throws -> Data {
+    public func build() throws -> Data {
         try Self.zip(entries(), compression: compression)
     }
 
-    static func zip(_ entries: [(String, Data)], compression: CompressionMethod = .deflate) throws -> Data {
+    public static func zip(_ entries: [(String, Data)], compression: CompressionMethod = .deflate) throws -> Data {
         let archive = try Archive(data: Data(), accessMode: .create)
         for (path, data) in entries {
             try archive.addEntry(
@@ -128,7 +137,7 @@ struct WorkbookBuilder {
 extension WorkbookBuilder {
     /// Rewrites the central-directory compressed size of `entry` to `size`, as a damaged or
     /// hand-crafted file might have it, leaving everything else intact.
-    static func patchCompressedSize(of entry: String, in data: Data, to size: UInt32) -> Data {
+    public static func patchCompressedSize(of entry: String, in data: Data, to size: UInt32) -> Data {
         var bytes = [UInt8](data)
         let name = [UInt8](entry.utf8)
         var offset = 0
