@@ -66,6 +66,8 @@ public enum ColumnAliases {
                 FeedColumn("outlet_id", ["排放口编码", "排口编号"], required: true),
                 FeedColumn("pollutant", ["污染物", "监测因子", "污染物名称"], required: true),
                 FeedColumn("measured_at", ["监测时间", "时间"], required: true),
+                // With a date column, measured_at holds the time of day (13:00, or 13:00-14:00).
+                FeedColumn("measured_date", ["监测日期", "日期"]),
                 FeedColumn("value", ["监测值", "浓度", "实测浓度"], required: true, quantity: .emissionConcentration),
                 FeedColumn("unit", ["单位"]),
                 FeedColumn("limit", ["排放限值", "标准限值", "限值"], quantity: .emissionConcentration),
@@ -89,6 +91,7 @@ public enum ColumnAliases {
                 FeedColumn("water_body", ["水体类型"]),
                 FeedColumn("district", ["所属街道"]),
                 FeedColumn("sampled_at", ["监测时间", "采样时间"], required: true),
+                FeedColumn("sampled_date", ["采样日期", "监测日期"]),
             ] + waterItems + [
                 FeedColumn("reported_class", ["水质类别"]),
                 FeedColumn("station_status", ["站点情况"]),

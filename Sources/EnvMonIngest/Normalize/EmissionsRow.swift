@@ -216,6 +216,8 @@ struct EmissionsMemo: Sendable {
     /// Cell positions of `EmissionsRow.staticColumns` (nil: the upload has no such column).
     private let indices: [Int?]
     private let timeIndex: Int?
+    /// The date column, when date and time are in two columns.
+    private let dateIndex: Int?
     private let valueIndex: Int?
     private(set) var statics: [Key: Static] = [:]
     private var times: [String: Time] = [:]
@@ -223,6 +225,7 @@ struct EmissionsMemo: Sendable {
     init(layout: HeaderLayout) {
         indices = EmissionsRow.staticColumns.map { layout.columns[$0]?.index }
         timeIndex = layout.columns["measured_at"]?.index
+        dateIndex = layout.columns["measured_date"]?.index
         valueIndex = layout.columns["value"]?.index
     }
 
@@ -262,8 +265,12 @@ struct EmissionsMemo: Sendable {
 
     /// `RowCells.timestamp("measured_at")`, remembered by the cell's text.
     mutating func timestamp(_ row: inout RowCells) -> String? {
-        guard let timeIndex, timeIndex < row.cells.count, let raw = row.cells[timeIndex] else {
+        guard let timeIndex, timeIndex < row.cells.count, var raw = row.cells[timeIndex] else {
             return row.timestamp("measured_at")
+        }
+        if let dateIndex {
+            guard dateIndex < row.cells.count, let date = row.cells[dateIndex] else { return row.timestamp("measured_at") }
+            raw = date + "\u{1F}" + raw
         }
         switch times[raw] {
         case .iso(let iso):

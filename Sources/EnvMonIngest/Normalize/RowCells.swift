@@ -144,7 +144,13 @@ struct RowCells {
 
     /// A timestamp as ISO 8601 with offset; rejects unreadable, year-less and future times.
     mutating func timestamp(_ column: String) -> String? {
-        guard let value = text(column, required: true) else { return nil }
+        guard var value = text(column, required: true) else { return nil }
+        if let dateColumn = Self.dateColumns[column], has(dateColumn) {
+            // Date and time in two columns (监测日期 + 监测时间): the time cell holds the time of day.
+            guard let date = text(dateColumn, required: true) else { return nil }
+            value = date + " " + value
+        }
+        value = Self.hourStart(value)
         let zone = options.timeZone
         do {
             let stamp = try TimestampParser.parse(value, year: options.year) { epoch in
@@ -161,6 +167,18 @@ struct RowCells {
             reject(column, "not a date and time (write e.g. 2024-01-05 08:00)")
         }
         return nil
+    }
+
+    /// The date column that goes with a time column, when an upload splits them.
+    static let dateColumns = ["measured_at": "measured_date", "sampled_at": "sampled_date"]
+
+    /// An hour given as a range (`13:00-14:00`, `13:00~14:00`, `13:00至14:00`) means the hour
+    /// that starts at its first time: `2026-03-01 13:00-14:00` → `2026-03-01 13:00`.
+    static func hourStart(_ text: String) -> String {
+        guard text.contains(where: { "-~～—至".contains($0) }),
+              let match = text.firstMatch(of: /(\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)\s*[-~～—至]\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?\s*$/)
+        else { return text }
+        return String(text[..<match.range.lowerBound]) + match.output.1
     }
 
     /// The row's period from `period`, or from `period_start` + `period_end`.

@@ -205,7 +205,9 @@ public struct FeedIngestor: Sendable {
                     let before = output.rejections.count
                     let hadHeader = normalizer != nil
                     try handle(row)
-                    if !hadHeader, normalizer != nil { sheet.header(row.cells) }
+                    if !hadHeader, let normalizer {
+                        sheet.header(row.cells, periodColumn: normalizer.layout.columns["period"]?.index)
+                    }
                     for index in before..<output.rejections.count { sheet.locate(&output.rejections[index]) }
                     if output.records.count + output.rejections.count >= Self.workbookBatch { emit(takeOutput()) }
                 }

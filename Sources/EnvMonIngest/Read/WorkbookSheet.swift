@@ -15,6 +15,8 @@ struct WorkbookSheet {
     private var rows: XLSXRowReader
     /// Column index of each header text, once the header is known.
     private var headerColumns: [String: Int] = [:]
+    /// The period column, once the header is known: a date cell there means its month.
+    private var periodColumn: Int?
 
     /// Opens the workbook in `bytes` and picks its sheet.
     static func open(_ bytes: [UInt8], options: IngestOptions) throws(FeedError) -> WorkbookSheet {
@@ -73,14 +75,20 @@ struct WorkbookSheet {
     mutating func next() throws(FeedError) -> CSVRow? {
         do throws(XLSXError) {
             guard let row = try rows.next() else { return nil }
-            return CSVRow(line: row.number, cells: row.values.map(Self.text))
+            var cells = row.values.map(Self.text)
+            if let periodColumn, periodColumn < cells.count, case .date(let date) = row.values[periodColumn] {
+                cells[periodColumn] = String(date.description.prefix(7))  // 2026-03-01 → the month 2026-03
+            }
+            return CSVRow(line: row.number, cells: cells)
         } catch {
             throw FeedError(error.description)
         }
     }
 
-    /// Remembers the columns of the header row, to name the cell of a rejected value.
-    mutating func header(_ cells: [String]) {
+    /// Remembers the columns of the header row, to name the cell of a rejected value, and which
+    /// is the period column.
+    mutating func header(_ cells: [String], periodColumn: Int?) {
+        self.periodColumn = periodColumn
         for (index, cell) in cells.enumerated() {
             let name = cell.trimmingCharacters(in: .whitespacesAndNewlines)
             if headerColumns[name] == nil { headerColumns[name] = index }
@@ -108,7 +116,10 @@ struct WorkbookSheet {
         case .number(_, let digits): digits
         case .bool(let flag): flag ? "TRUE" : "FALSE"
         case .date(let date):
-            date.hour == 0 && date.minute == 0 && date.second == 0 ? String(date.description.prefix(10)) : date.description
+            // A time of day alone (a serial below 1) falls on Excel's day zero, 1899-12-30.
+            if date.year == 1899 { String(date.description.suffix(8)) }
+            else if date.hour == 0 && date.minute == 0 && date.second == 0 { String(date.description.prefix(10)) }
+            else { date.description }
         case .error, .empty: ""
         }
     }
