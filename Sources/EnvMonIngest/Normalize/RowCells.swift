@@ -173,12 +173,15 @@ struct RowCells {
     static let dateColumns = ["measured_at": "measured_date", "sampled_at": "sampled_date"]
 
     /// An hour given as a range (`13:00-14:00`, `13:00~14:00`, `13:00至14:00`) means the hour
-    /// that starts at its first time: `2026-03-01 13:00-14:00` → `2026-03-01 13:00`.
+    /// that starts at its first time: `2026-03-01 13:00-14:00` → `2026-03-01 13:00`. Only a
+    /// range of one hour on the hour counts, and never after an ISO `T`: `19:00:00-05:00` is a
+    /// time with its UTC offset.
     static func hourStart(_ text: String) -> String {
-        guard text.contains(where: { "-~～—至".contains($0) }),
-              let match = text.firstMatch(of: /(\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)\s*[-~～—至]\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?\s*$/)
+        guard text.contains(where: { "-~～—至".contains($0) }), !text.contains("T"),
+              let match = text.firstMatch(of: /(\d{1,2})[:：]00(?:[:：]00)?\s*[-~～—至]\s*(\d{1,2})[:：]00(?:[:：]00)?\s*$/),
+              let start = Int(match.output.1), let end = Int(match.output.2), end == start + 1 || (start == 23 && end == 0)
         else { return text }
-        return String(text[..<match.range.lowerBound]) + match.output.1
+        return String(text[..<match.range.lowerBound]) + match.output.1 + ":00"
     }
 
     /// The row's period from `period`, or from `period_start` + `period_end`.

@@ -115,6 +115,15 @@ struct SplitDateTimeTests {
         #expect(try Self.records(.emissions, Array(oneCell.utf8)).first?["measured_at"] == "2026-03-01T13:00:00+08:00")
     }
 
+    @Test("only a one-hour range on the hour is a range; a time with a UTC offset is not", arguments: [
+        ("2026-03-01 13:00-14:00", "2026-03-01 13:00"), ("13:00~14:00", "13:00"), ("23:00-00:00", "23:00"),
+        ("13:00:00 至 14:00:00", "13:00"), ("2026-01-04 19:00:00-05:00", "2026-01-04 19:00:00-05:00"),
+        ("2026-01-04T13:00-14:00", "2026-01-04T13:00-14:00"), ("13:00-15:00", "13:00-15:00"), ("13:30-14:30", "13:30-14:30"),
+    ])
+    func hourRanges(text: String, start: String) {
+        #expect(RowCells.hourStart(text) == start)
+    }
+
     @Test("a date cell and a time-of-day cell in a workbook")
     func workbookColumns() throws {
         var builder = WorkbookBuilder()
