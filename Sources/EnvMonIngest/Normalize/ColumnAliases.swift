@@ -65,7 +65,7 @@ public enum ColumnAliases {
                 FeedColumn("district", ["所属街道", "所属区域", "街道"]),
                 FeedColumn("outlet_id", ["排放口编码", "排口编号"], required: true),
                 FeedColumn("pollutant", ["污染物", "监测因子", "污染物名称"], required: true),
-                FeedColumn("measured_at", ["监测时间", "时间"], required: true),
+                FeedColumn("measured_at", ["监测时间", "时间", "时段"], required: true),
                 // With a date column, measured_at holds the time of day (13:00, or 13:00-14:00).
                 FeedColumn("measured_date", ["监测日期", "日期"]),
                 FeedColumn("value", ["监测值", "浓度", "实测浓度"], required: true, quantity: .emissionConcentration),

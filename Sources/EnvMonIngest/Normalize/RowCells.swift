@@ -177,6 +177,11 @@ struct RowCells {
     /// range of one hour on the hour counts, and never after an ISO `T`: `19:00:00-05:00` is a
     /// time with its UTC offset.
     static func hourStart(_ text: String) -> String {
+        // `13-14时`: the hour from 13:00.
+        if text.hasSuffix("时"), let match = text.firstMatch(of: /(\d{1,2})\s*[-~～—至]\s*(\d{1,2})\s*时$/),
+           let start = Int(match.output.1), let end = Int(match.output.2), end == start + 1 || (start == 23 && end == 0) {
+            return String(text[..<match.range.lowerBound]) + match.output.1 + ":00"
+        }
         guard text.contains(where: { "-~～—至".contains($0) }), !text.contains("T"),
               let match = text.firstMatch(of: /(\d{1,2})[:：]00(?:[:：]00)?\s*[-~～—至]\s*(\d{1,2})[:：]00(?:[:：]00)?\s*$/),
               let start = Int(match.output.1), let end = Int(match.output.2), end == start + 1 || (start == 23 && end == 0)
