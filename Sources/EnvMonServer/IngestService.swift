@@ -15,6 +15,8 @@ public struct IngestRequest: Sendable {
     /// Where the upload came from, for the audit trail (the client's address over HTTP, the
     /// host for the CLI, the folder for the inbox); nil: the source and this host.
     public var origin: String?
+    /// Set when a console user sent it (signed in, not with a token): the audit trail names them.
+    public var signedInUser: String?
     /// The zone of times written without an offset; nil: the feed time zone setting.
     public var timeZone: TimeZone?
     public var year: Int?

@@ -83,7 +83,8 @@ public struct Intake: Sendable {
         var logger = database.logger
         logger[metadataKey: "envmon.upload.id"] = "\(stored.id)"
         let actor = AuditActor(
-            name: request.source == .http ? "token:\(request.uploader)" : request.source == .inbox ? "inbox" : "cli:\(request.uploader)",
+            name: request.signedInUser.map { "user:\($0)" }
+                ?? (request.source == .http ? "token:\(request.uploader)" : request.source == .inbox ? "inbox" : "cli:\(request.uploader)"),
             origin: request.origin ?? "\(request.source.rawValue) \(ProcessInfo.processInfo.hostName)")
         let what = "\(request.kind.rawValue) \(request.fileName ?? "-") (\(file.size) bytes, sha256 \(file.sha256.prefix(12)))"
         switch stored {

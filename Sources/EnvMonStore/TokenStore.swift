@@ -91,14 +91,14 @@ public struct TokenStore: Sendable {
         return difference == 0
     }
 
-    static func generateSecret() -> String {
+    static func generateSecret(prefix: String = secretPrefix) -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let base64 = Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
-        return secretPrefix + base64
+        return prefix + base64
     }
 
     private func decode(_ rows: PostgresRowSequence) -> AsyncThrowingMapSequence<PostgresRowSequence, APIToken> {

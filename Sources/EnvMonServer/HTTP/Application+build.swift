@@ -195,6 +195,8 @@ func buildRouter(config: ServerConfiguration, database: Database, metrics: Servi
     router.add(middleware: SecurityHeadersMiddleware(tls: config.tls != nil))
     router.add(middleware: ErrorMiddleware())
     HealthController(database: database, metrics: metrics, readinessTimeout: config.readinessTimeout).addRoutes(to: router)
+    let sessions = SessionController(database: database, secureCookies: config.tls != nil)
+    sessions.addRoutes(to: router)
 
     let tokens = TokenStore(database: database)
     let uploads = UploadController(database: database, configuration: config, metrics: metrics)
@@ -202,6 +204,7 @@ func buildRouter(config: ServerConfiguration, database: Database, metrics: Servi
     let reads = router.group("v1").add(middleware: TokenAuthMiddleware(scope: .read, tokens: tokens))
     uploads.addReadRoutes(to: reads)
     bureau.addReadRoutes(to: reads)
+    sessions.addReadRoutes(to: reads)
     let writes = router.group("v1").add(middleware: TokenAuthMiddleware(scope: .upload, tokens: tokens))
     uploads.addUploadRoutes(to: writes)
     bureau.addUploadRoutes(to: writes)

@@ -20,6 +20,10 @@ public struct TokenAuthMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else {
+            if let secret = request.cookies[SessionController.cookieName]?.value,
+               let session = try await ConsoleUserStore(database: tokens.database).session(secret: secret) {
+                return try await signedIn(session, request, context: context, next: next)
+            }
             throw APIError.unauthorized("send an API token: Authorization: Bearer envm_… (create one with `envmon token create`)")
         }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
@@ -36,6 +40,28 @@ public struct TokenAuthMiddleware: RouterMiddleware {
         var context = context
         context.token = token
         context.logger[metadataKey: "envmon.token"] = "\(token.name)"
+        return try await next(request, context)
+    }
+
+    /// A console user's request, authenticated by the session cookie: their role is the scope,
+    /// and a request that changes anything must carry the session's CSRF token in
+    /// `X-CSRF-Token` (a page of another site can make the browser send the cookie, not the token).
+    private func signedIn(_ session: ConsoleSession, _ request: Request, context: APIContext,
+                          next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        if ![.get, .head, .options].contains(request.method) {
+            guard let sent = request.headers[SessionController.csrfHeader], SessionController.sameToken(sent, session.csrfToken) else {
+                throw APIError.forbidden("a signed-in change needs the page's CSRF token in the X-CSRF-Token header")
+            }
+        }
+        let scope = session.user.role.scope
+        guard scope.allows(self.scope) else {
+            throw APIError.forbidden("user '\(session.user.name)' is a \(session.user.role.rawValue); this needs \(self.scope.rawValue) or more")
+        }
+        var context = context
+        context.token = APIToken(id: 0, name: session.user.name, scope: scope, prefix: "session", createdAt: session.user.createdAt,
+                                 lastUsedAt: nil, revokedAt: nil)
+        context.signedInUser = session.user.name
+        context.logger[metadataKey: "envmon.user"] = "\(session.user.name)"
         return try await next(request, context)
     }
 }

@@ -1,0 +1,197 @@
+import EnvMonDomain
+import EnvMonStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Signing in to the web console: `GET /login` (the form), `POST /login` (form fields
+/// `username`, `password`; sets the session cookie and sends the browser to `/`) and
+/// `POST /logout` (with the session's CSRF token).
+///
+/// Five failed sign-ins of one name within 15 minutes lock it for 15 minutes (429), whether the
+/// name exists or not, so that the answer tells an attacker nothing. Every sign-in, failure and
+/// sign-out is in the audit trail.
+struct SessionController {
+    let database: Database
+    /// Sent with `Secure` when the server speaks TLS.
+    let secureCookies: Bool
+
+    static let cookieName = "envmon_session"
+    static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
+    /// The largest sign-in form read.
+    static let maximumFormBytes = 16 << 10
+
+    func addRoutes(to router: Router<APIContext>) {
+        router.get("login") { request, _ in Self.page(status: .ok, message: nil, lang: Self.language(request)) }
+        router.post("login") { request, context in try await signIn(request, context: context) }
+        router.post("logout") { request, context in try await signOut(request, context: context) }
+    }
+
+    /// `GET /v1/session`: who is calling — for a console user also the CSRF token their
+    /// scripts send with every change.
+    func addReadRoutes(to group: RouterGroup<APIContext>) {
+        group.get("session") { request, context in
+            let token = try context.requireToken()
+            var who = Caller(name: token.name, scope: token.scope.rawValue, role: nil, csrfToken: nil)
+            if let name = context.signedInUser, let secret = request.cookies[Self.cookieName]?.value,
+               let session = try await ConsoleUserStore(database: database).session(secret: secret), session.user.name == name {
+                who.role = session.user.role.rawValue
+                who.csrfToken = session.csrfToken
+            }
+            var response = try JSONBody.response(who)
+            response.headers[.cacheControl] = "no-store"
+            return response
+        }
+    }
+
+    struct Caller: Encodable {
+        var name: String
+        var scope: String
+        var role: String?
+        var csrfToken: String?
+    }
+
+    private func signIn(_ request: Request, context: APIContext) async throws -> Response {
+        let lang = Self.language(request)
+        let form = try await Self.form(request)
+        guard let name = form["username"], let password = form["password"], !name.isEmpty, !password.isEmpty else {
+            return Self.page(status: .unprocessableContent, message: Self.words(lang).missing, lang: lang)
+        }
+        let origin = "http \(context.remoteAddress ?? "unknown")"
+        let users = ConsoleUserStore(database: database)
+        let audit = AuditLog(database: database)
+        if try await users.isLockedOut(name: name) {
+            var response = Self.page(status: .tooManyRequests, message: Self.words(lang).locked, lang: lang)
+            response.headers[.retryAfter] = "\(Int(ConsoleUserStore.lockoutWindow))"
+            return response
+        }
+        // A name that does not exist costs a bcrypt verification too, so timing tells nothing.
+        let found = try await users.credentials(name: name)
+        let matches = try await Passwords.verify(password, hash: found?.passwordHash)
+        guard let user = found?.user, matches else {
+            try await users.recordFailure(name: name, origin: origin)
+            try await audit.record(AuditActor(name: "user:\(String(name.prefix(64)))", origin: origin), "session.failed",
+                                   subject: nil, summary: "a failed sign-in")
+            return Self.page(status: .unauthorized, message: Self.words(lang).wrong, lang: lang)
+        }
+        let session = try await users.startSession(for: user, origin: origin)
+        try await audit.record(AuditActor(name: "user:\(user.name)", origin: origin), "session.start",
+                               subject: "user \(user.id)", summary: "signed in (\(user.role.rawValue))")
+        var response = Response(status: .seeOther, headers: [.location: "/"])
+        response.setCookie(Cookie(name: Self.cookieName, value: session.secret, path: "/", secure: secureCookies,
+                                  httpOnly: true, sameSite: .lax))
+        return response
+    }
+
+    private func signOut(_ request: Request, context: APIContext) async throws -> Response {
+        var response = Response(status: .seeOther, headers: [.location: "/login"])
+        response.setCookie(Cookie(name: Self.cookieName, value: "", maxAge: 0, path: "/", secure: secureCookies,
+                                  httpOnly: true, sameSite: .lax))
+        guard let secret = request.cookies[Self.cookieName]?.value,
+              let session = try await ConsoleUserStore(database: database).session(secret: secret) else {
+            return response  // nobody signed in: nothing to end
+        }
+        let form = try await Self.form(request)
+        let sent = request.headers[Self.csrfHeader] ?? form["csrf_token"]
+        guard let sent, Self.sameToken(sent, session.csrfToken) else {
+            throw APIError.forbidden("signing out needs the page's CSRF token (form field csrf_token or header X-CSRF-Token)")
+        }
+        try await ConsoleUserStore(database: database).endSession(secret: secret)
+        try await AuditLog(database: database).record(
+            AuditActor(name: "user:\(session.user.name)", origin: "http \(context.remoteAddress ?? "unknown")"),
+            "session.end", subject: "user \(session.user.id)", summary: "signed out")
+        return response
+    }
+
+    /// Compares two tokens in time that does not depend on where they differ.
+    static func sameToken(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for index in x.indices { difference |= x[index] ^ y[index] }
+        return difference == 0
+    }
+
+    /// An `application/x-www-form-urlencoded` body as fields (the first of a repeated name wins).
+    static func form(_ request: Request) async throws -> [String: String] {
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else {
+            return [:]
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maximumFormBytes)
+        } catch {
+            throw APIError.badRequest("the form is larger than \(maximumFormBytes >> 10) KiB")
+        }
+        var fields: [String: String] = [:]
+        for pair in String(buffer: body).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decoded(_ text: Substring) -> String? {
+                text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+            }
+            guard let name = parts.first.flatMap(decoded), fields[name] == nil else { continue }
+            let value = parts.count > 1 ? decoded(parts[1]) : ""
+            guard let value, !value.contains("\0") else { throw APIError.badRequest("the form field \(name) is not valid text") }
+            fields[name] = value
+        }
+        return fields
+    }
+
+    /// Chinese unless `?lang=en` or an Accept-Language that prefers English.
+    static func language(_ request: Request) -> String {
+        if let lang = request.uri.queryParameters["lang"] { return lang.hasPrefix("en") ? "en" : "zh-CN" }
+        if let accept = request.headers[.acceptLanguage]?.lowercased(), accept.hasPrefix("en") { return "en" }
+        return "zh-CN"
+    }
+
+    struct Words {
+        var title, heading, user, password, submit, missing, wrong, locked: String
+    }
+
+    static func words(_ lang: String) -> Words {
+        lang == "en"
+            ? Words(title: "Sign in · envmon", heading: "Environmental monitoring — sign in", user: "User name",
+                    password: "Password", submit: "Sign in", missing: "Enter your user name and password.",
+                    wrong: "The user name or password is wrong.",
+                    locked: "Too many failed sign-ins for this name; try again in 15 minutes.")
+            : Words(title: "登录 · envmon", heading: "环境监测平台 — 登录", user: "用户名", password: "密码", submit: "登录",
+                    missing: "请输入用户名和密码。", wrong: "用户名或密码错误。", locked: "该用户登录失败次数过多，请 15 分钟后再试。")
+    }
+
+    /// The sign-in page: a plain form, no script, nothing from another host.
+    static func page(status: HTTPResponse.Status, message: String?, lang: String) -> Response {
+        let words = words(lang)
+        let alert = message.map { #"<p class="error" role="alert">\#(escape($0))</p>"# } ?? ""
+        let html = """
+            <!doctype html>
+            <html lang="\(lang)">
+            <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(words.title)</title>
+            <style>body{font-family:system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;background:#f4f6f8;margin:0}
+            main{max-width:22rem;margin:12vh auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px #0002}
+            h1{font-size:1.25rem;margin:0 0 1.5rem}label{display:block;margin:.75rem 0 .25rem}
+            input{width:100%;box-sizing:border-box;padding:.5rem;font-size:1rem}
+            button{margin-top:1.25rem;width:100%;padding:.6rem;font-size:1rem;background:#1f6f43;color:#fff;border:0;border-radius:4px}
+            .error{color:#b00020}</style></head>
+            <body><main><h1>\(words.heading)</h1>\(alert)
+            <form method="post" action="/login">
+            <label for="username">\(words.user)</label><input id="username" name="username" autocomplete="username" required>
+            <label for="password">\(words.password)</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+            <button type="submit">\(words.submit)</button>
+            </form></main></body></html>
+            """
+        var response = Response(status: status, headers: [.contentType: "text/html; charset=utf-8"],
+                                body: .init(byteBuffer: ByteBuffer(string: html)))
+        response.headers[.cacheControl] = "no-store"
+        if let name = HTTPField.Name("Content-Security-Policy") {
+            response.headers[name] = "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'"
+        }
+        return response
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}

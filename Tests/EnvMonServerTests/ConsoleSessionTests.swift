@@ -1,0 +1,198 @@
+import EmbeddedPostgres
+import EnvMonDomain
+@testable import EnvMonServer
+import EnvMonStore
+import EnvMonTestSupport
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import PostgresNIO
+import Testing
+
+/// Console users and sessions through the real paths: `envmon user` as a process, sign-in,
+/// cookie, CSRF and sign-out over HTTP against a live server on a real database.
+@Suite("Console users and sessions", .timeLimit(.minutes(10)), .temporaryDatabases)
+struct ConsoleSessionTests {
+    static let password = "correct horse battery"
+
+    /// Adds a user with the real command (the password on standard input).
+    static func addUser(_ url: String, _ name: String, role: String, password: String = password) async throws -> Shell.Result {
+        // Standard input is a file, as when an operator redirects one.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-password-\(UUID().uuidString)")
+        try Data((password + "\n").utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        return try await Shell.run(try CLIProcessTests.executable(), ["user", "add", name, "--role", role, "--password-stdin",
+                                                                      "--database-url", url], standardInput: file.path)
+    }
+
+    static func form(_ fields: [String: String]) -> ByteBuffer {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return ByteBuffer(string: fields.sorted { $0.key < $1.key }.map { name, value in
+            "\(name)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")"
+        }.joined(separator: "&"))
+    }
+
+    static let formType: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+
+    static func signIn(_ client: any TestClientProtocol, _ name: String, _ password: String) async throws -> TestResponse {
+        try await client.execute(uri: "/login", method: .post, headers: formType,
+                                 body: form(["username": name, "password": password]))
+    }
+
+    /// The session cookie's value from a sign-in answer.
+    static func cookie(_ response: TestResponse) -> String? {
+        guard let header = response.headers[.setCookie], let first = header.split(separator: ";").first,
+              first.hasPrefix("envmon_session=") else { return nil }
+        return String(first.dropFirst("envmon_session=".count))
+    }
+
+    static func withCookie(_ value: String, _ more: HTTPFields = [:]) -> HTTPFields {
+        var fields = more
+        fields[.cookie] = "envmon_session=\(value)"
+        return fields
+    }
+
+    @Test("envmon user add reads the password from stdin and keeps a bcrypt hash; bad input is a usage error")
+    func userCommands() async throws {
+        let db = try await TestDatabase.make()
+        let url = CLIProcessTests.url(db.address)
+        let added = try await Self.addUser(url, "王芳", role: "uploader")
+        #expect(added.status == 0, "\(added.stderr)")
+        let hash = try #require(try await db.value("SELECT password_hash FROM envmon.console_user WHERE name = '王芳'"))
+        #expect(hash.hasPrefix("$2b$12$") && hash.count == 60, "\(hash)")
+        #expect(!hash.contains(Self.password))
+
+        let short = try await Self.addUser(url, "li", role: "viewer", password: "short")
+        #expect(short.status != 0)
+        #expect(short.stderr.contains("at least 10 characters"), "\(short.stderr)")
+        let twice = try await Self.addUser(url, "王芳", role: "admin")
+        #expect(twice.status != 0)
+        #expect(twice.stderr.contains("exists already"), "\(twice.stderr)")
+        let noStdin = try await Shell.run(try CLIProcessTests.executable(), ["user", "add", "zhao", "--role", "viewer", "--database-url", url])
+        #expect(noStdin.status != 0)
+        #expect(noStdin.stderr.contains("--password-stdin"), "\(noStdin.stderr)")
+
+        let listed = try await Shell.run(try CLIProcessTests.executable(), ["user", "list", "--json", "--database-url", url])
+        #expect(listed.status == 0)
+        #expect(listed.stdout.contains("\"role\":\"uploader\"") || listed.stdout.contains("\"role\" : \"uploader\""), "\(listed.stdout)")
+        #expect(!listed.stdout.contains("$2b$"))
+        let disabled = try await Shell.run(try CLIProcessTests.executable(), ["user", "disable", "王芳", "--database-url", url])
+        #expect(disabled.status == 0, "\(disabled.stderr)")
+        #expect(try await db.value("SELECT count(*) FROM envmon.audit_event WHERE action IN ('user.create', 'user.disable')") == "2")
+    }
+
+    @Test("sign in sets an HttpOnly SameSite=Lax cookie; it reads /v1, a change needs the CSRF token, sign-out ends it")
+    func signInReadWriteSignOut() async throws {
+        try await Harness.withApp(.live) { client, db, _ in
+            let url = CLIProcessTests.url(db.address)
+            #expect(try await Self.addUser(url, "clerk", role: "uploader").status == 0)
+
+            let page = try await client.execute(uri: "/login", method: .get)
+            #expect(page.status == .ok)
+            #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
+            let html = String(buffer: page.body)
+            #expect(html.contains(#"<html lang="zh-CN">"#) && html.contains(#"name="username""#) && html.contains(#"type="password""#))
+            #expect(String(buffer: try await client.execute(uri: "/login?lang=en", method: .get).body).contains("Sign in"))
+
+            let wrong = try await Self.signIn(client, "clerk", "not the password")
+            #expect(wrong.status == .unauthorized)
+            #expect(Self.cookie(wrong) == nil)
+            #expect(String(buffer: wrong.body).contains("用户名或密码错误"))
+
+            let signedIn = try await Self.signIn(client, "clerk", Self.password)
+            #expect(signedIn.status == .seeOther)
+            #expect(signedIn.headers[.location] == "/")
+            let setCookie = try #require(signedIn.headers[.setCookie])
+            #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Lax") && setCookie.contains("Path=/"))
+            #expect(!setCookie.contains("Secure"))  // plain HTTP here; the TLS server sets it
+            let secret = try #require(Self.cookie(signedIn))
+            // Stored only as its SHA-256.
+            let stored = try await db.client.query("SELECT count(*)::integer FROM envmon.console_session WHERE token_hash = sha256(convert_to(\(secret), 'UTF8'))",
+                                                   logger: Harness.logger)
+            for try await count in stored.decode(Int.self) { #expect(count == 1) }
+
+            let me = try await client.execute(uri: "/v1/session", method: .get, headers: Self.withCookie(secret))
+            #expect(me.status == .ok)
+            let who = try Harness.json(me.body)
+            #expect(who["name"] as? String == "clerk")
+            #expect(who["role"] as? String == "uploader")
+            let csrf = try #require(who["csrf_token"] as? String)
+            #expect(try await client.execute(uri: "/v1/alerts", method: .get, headers: Self.withCookie(secret)).status == .ok)
+
+            let csv = ByteBuffer(string: Feed.emissions(rows: 2, seed: 90))
+            let forged = try await client.execute(uri: "/v1/uploads?kind=emissions", method: .post,
+                                                  headers: Self.withCookie(secret, [.contentType: "text/csv"]), body: csv)
+            #expect(forged.status == .forbidden)
+            #expect(String(buffer: forged.body).contains("CSRF"))
+            var headers = Self.withCookie(secret, [.contentType: "text/csv"])
+            headers[SessionController.csrfHeader] = csrf
+            let upload = try await client.execute(uri: "/v1/uploads?kind=emissions", method: .post, headers: headers, body: csv)
+            #expect(upload.status == .accepted)
+            let id = try #require(try Harness.json(upload.body)["id"] as? Int)
+            #expect(try await db.client.query("SELECT uploader FROM envmon.upload WHERE id = \(id)", logger: Harness.logger)
+                        .decode(String.self).reduce(into: []) { $0.append($1) } == ["clerk"])
+            let actors = try await db.client.query("SELECT actor || ' ' || action FROM envmon.audit_event ORDER BY id", logger: Harness.logger)
+                .decode(String.self).reduce(into: [String]()) { $0.append($1) }
+            #expect(actors.contains("user:clerk session.start") && actors.contains("user:clerk upload.create"), "\(actors)")
+
+            let noToken = try await client.execute(uri: "/logout", method: .post, headers: Self.withCookie(secret))
+            #expect(noToken.status == .forbidden)
+            let out = try await client.execute(uri: "/logout", method: .post, headers: Self.withCookie(secret, Self.formType),
+                                               body: Self.form(["csrf_token": csrf]))
+            #expect(out.status == .seeOther)
+            #expect(out.headers[.location] == "/login")
+            #expect(out.headers[.setCookie]?.contains("Max-Age=0") == true)
+            #expect(try await client.execute(uri: "/v1/alerts", method: .get, headers: Self.withCookie(secret)).status == .unauthorized)
+        }
+    }
+
+    @Test("five failed sign-ins lock a name for 15 minutes, even with the right password; other names are not affected")
+    func lockout() async throws {
+        try await Harness.withApp(.live) { client, db, _ in
+            let url = CLIProcessTests.url(db.address)
+            #expect(try await Self.addUser(url, "chief", role: "viewer").status == 0)
+            #expect(try await Self.addUser(url, "other", role: "viewer").status == 0)
+            for _ in 0..<5 { #expect(try await Self.signIn(client, "chief", "wrong password!").status == .unauthorized) }
+            let locked = try await Self.signIn(client, "chief", Self.password)
+            #expect(locked.status == .tooManyRequests)
+            #expect(locked.headers[.retryAfter] == "900")
+            #expect(Self.cookie(locked) == nil)
+            // An unknown name is answered like a known one, and locks the same way.
+            #expect(try await Self.signIn(client, "nobody", "wrong password!").status == .unauthorized)
+            let other = try #require(Self.cookie(try await Self.signIn(client, "other", Self.password)))
+            // A viewer reads but may not upload, CSRF token or not.
+            let me = try Harness.json(try await client.execute(uri: "/v1/session", method: .get, headers: Self.withCookie(other)).body)
+            var headers = Self.withCookie(other, [.contentType: "text/csv"])
+            headers[SessionController.csrfHeader] = try #require(me["csrf_token"] as? String)
+            let upload = try await client.execute(uri: "/v1/uploads?kind=emissions", method: .post, headers: headers,
+                                                  body: ByteBuffer(string: Feed.emissions(rows: 1, seed: 91)))
+            #expect(upload.status == .forbidden)
+            #expect(String(buffer: upload.body).contains("viewer"))
+        }
+    }
+
+    @Test("sessions live in the database: another server accepts the cookie; disabling the user ends it there too")
+    func sessionsOutliveTheServer() async throws {
+        let testDB = try await TestDatabase.make()
+        let url = CLIProcessTests.url(testDB.address)
+        #expect(try await Self.addUser(url, "leader", role: "admin").status == 0)
+        let first = try Harness.application(testDB)
+        let secret: String = try await Harness.bounded("the first server") {
+            try await first.test(.live) { client in
+                try #require(Self.cookie(try await Self.signIn(client, "leader", Self.password)))
+            }
+        }
+        let second = try Harness.application(testDB)
+        try await Harness.bounded("the second server") {
+            try await second.test(.live) { client in
+                #expect(try await client.execute(uri: "/v1/alerts", method: .get, headers: Self.withCookie(secret)).status == .ok)
+                let disabled = try await Shell.run(try CLIProcessTests.executable(), ["user", "disable", "leader", "--database-url", url])
+                #expect(disabled.status == 0)
+                #expect(try await client.execute(uri: "/v1/alerts", method: .get, headers: Self.withCookie(secret)).status == .unauthorized)
+                #expect(try await Self.signIn(client, "leader", Self.password).status == .unauthorized)
+            }
+        }
+    }
+}
