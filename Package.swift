@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
@@ -55,6 +56,13 @@ let package = Package(
         // HJ 212-2017 over TCP as pure values: framing, CRC, packets, flags, replies, hourly
         // derivation, O2 correction. No I/O.
         .target(name: "EnvMonHJ212", swiftSettings: swiftSettings),
+        // The web console's pages: Mustache templates and the stylesheet of web/, embedded.
+        .target(
+            name: "EnvMonWeb",
+            dependencies: ["EnvMonDomain", .product(name: "Mustache", package: "swift-mustache")],
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedResourcesPlugin"]
+        ),
         // A private PostgreSQL cluster made with the machine's binaries.
         .target(
             name: "EmbeddedPostgres",
@@ -96,7 +104,7 @@ let package = Package(
             name: "EnvMonServer",
             dependencies: [
                 "EnvMonDomain", "EnvMonIngest", "EnvMonAlerting", "EmbeddedPostgres", "EnvMonStore",
-                "EnvMonNotify",
+                "EnvMonNotify", "EnvMonWeb",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -148,6 +148,45 @@ struct ConsoleSessionTests {
         }
     }
 
+    @Test("the overview page: signed out it sends you to /login; signed in it shows the plan, the user and a sign-out form with the CSRF token")
+    func overviewPage() async throws {
+        try await Harness.withApp(.live) { client, db, _ in
+            try await TestDatabase.seedDefaultTargets(db)
+            let url = CLIProcessTests.url(db.address)
+            #expect(try await Self.addUser(url, "科长", role: "viewer").status == 0)
+            let away = try await client.execute(uri: "/", method: .get)
+            #expect(away.status == .seeOther)
+            #expect(away.headers[.location] == "/login")
+
+            let secret = try #require(Self.cookie(try await Self.signIn(client, "科长", Self.password)))
+            let page = try await client.execute(uri: "/", method: .get, headers: Self.withCookie(secret))
+            #expect(page.status == .ok)
+            #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
+            let csp = page.headers[HTTPField.Name("Content-Security-Policy")!] ?? ""
+            #expect(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"))
+            let html = String(buffer: page.body)
+            let me = try Harness.json(try await client.execute(uri: "/v1/session", method: .get, headers: Self.withCookie(secret)).body)
+            let csrf = try #require(me["csrf_token"] as? String)
+            #expect(html.contains(#"<html lang="zh-CN">"#))
+            #expect(html.contains(#"<meta name="csrf-token" content="\#(csrf)">"#))
+            #expect(html.contains(#"<input type="hidden" name="csrf_token" value="\#(csrf)">"#))
+            #expect(html.contains("科长") && html.contains("总览"))
+            // Every shipped target is a row, by its Chinese name, with its status in words.
+            for name in ["重点工业企业排放稳定达标率", "污水集中处理率", "建成区绿化覆盖率", "人均公园绿地面积", "生活垃圾无害化转运率"] {
+                #expect(html.contains("<th scope=\"row\">\(name)</th>"), "\(name) missing")
+            }
+            #expect(html.contains(#"<span class="status no_data">无数据</span>"#))  // nothing loaded yet
+            #expect(!html.contains("<script"))
+            let english = String(buffer: try await client.execute(uri: "/?lang=en", method: .get, headers: Self.withCookie(secret)).body)
+            #expect(english.contains(#"<html lang="en">"#) && english.contains("Sign out"))
+
+            let css = try await client.execute(uri: "/assets/console.css", method: .get)
+            #expect(css.status == .ok)
+            #expect(css.headers[.contentType]?.hasPrefix("text/css") == true)
+            #expect(String(buffer: css.body).contains(".status.missed"))
+        }
+    }
+
     @Test("five failed sign-ins lock a name for 15 minutes, even with the right password; other names are not affected")
     func lockout() async throws {
         try await Harness.withApp(.live) { client, db, _ in

@@ -43,7 +43,7 @@ struct OpenAPITests {
         // The router is only built, never run: a pool that is never started is enough.
         let address = ServerAddress(host: "127.0.0.1", port: 1, user: "nobody", password: nil, database: "none", sslMode: .disable)
         let database = try Database.unstarted(address, logger: Logger(label: "openapi"), maximumConnections: 1)
-        let router = buildRouter(config: .test, database: database, metrics: ServiceMetrics())
+        let router = try buildRouter(config: .test, database: database, metrics: ServiceMetrics())
         let routed = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
         let documented = try Self.documentedOperations()
         #expect(routed.count >= 10)

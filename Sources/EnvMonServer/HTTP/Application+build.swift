@@ -1,5 +1,6 @@
 public import EnvMonNotify
 import EnvMonStore
+import EnvMonWeb
 public import Foundation
 import HTTPTypes
 public import Hummingbird
@@ -112,7 +113,7 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
         return ConnectionLimitChannel(base: channel, counter: counter)
     }
     var app = Application(
-        router: buildRouter(config: server, database: database, metrics: metrics),
+        router: try buildRouter(config: server, database: database, metrics: metrics),
         server: builder,
         configuration: .init(address: .hostname(server.host, port: server.port), serverName: "envmon"),
         services: [database.client],
@@ -189,14 +190,16 @@ struct ExitBackstop: Service {
 }
 
 /// The router alone: every route of docs/openapi.yaml.
-func buildRouter(config: ServerConfiguration, database: Database, metrics: ServiceMetrics) -> Router<APIContext> {
+func buildRouter(config: ServerConfiguration, database: Database, metrics: ServiceMetrics) throws -> Router<APIContext> {
     let router = Router(context: APIContext.self)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: SecurityHeadersMiddleware(tls: config.tls != nil))
     router.add(middleware: ErrorMiddleware())
     HealthController(database: database, metrics: metrics, readinessTimeout: config.readinessTimeout).addRoutes(to: router)
-    let sessions = SessionController(database: database, secureCookies: config.tls != nil)
+    let view = try ConsoleView()
+    let sessions = SessionController(database: database, secureCookies: config.tls != nil, view: view)
     sessions.addRoutes(to: router)
+    ConsoleController(database: database, view: view).addRoutes(to: router)
 
     let tokens = TokenStore(database: database)
     let uploads = UploadController(database: database, configuration: config, metrics: metrics)

@@ -1,5 +1,6 @@
 import EnvMonDomain
 import EnvMonStore
+import EnvMonWeb
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -16,6 +17,7 @@ struct SessionController {
     let database: Database
     /// Sent with `Secure` when the server speaks TLS.
     let secureCookies: Bool
+    let view: ConsoleView
 
     static let cookieName = "envmon_session"
     static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
@@ -23,7 +25,7 @@ struct SessionController {
     static let maximumFormBytes = 16 << 10
 
     func addRoutes(to router: Router<APIContext>) {
-        router.get("login") { request, _ in Self.page(status: .ok, message: nil, lang: Self.language(request)) }
+        router.get("login") { request, _ in Self.page(status: .ok, notice: nil, lang: Self.language(request), view: view) }
         router.post("login") { request, context in try await signIn(request, context: context) }
         router.post("logout") { request, context in try await signOut(request, context: context) }
     }
@@ -56,13 +58,13 @@ struct SessionController {
         let lang = Self.language(request)
         let form = try await Self.form(request)
         guard let name = form["username"], let password = form["password"], !name.isEmpty, !password.isEmpty else {
-            return Self.page(status: .unprocessableContent, message: Self.words(lang).missing, lang: lang)
+            return Self.page(status: .unprocessableContent, notice: .missing, lang: lang, view: view)
         }
         let origin = "http \(context.remoteAddress ?? "unknown")"
         let users = ConsoleUserStore(database: database)
         let audit = AuditLog(database: database)
         if try await users.isLockedOut(name: name) {
-            var response = Self.page(status: .tooManyRequests, message: Self.words(lang).locked, lang: lang)
+            var response = Self.page(status: .tooManyRequests, notice: .locked, lang: lang, view: view)
             response.headers[.retryAfter] = "\(Int(ConsoleUserStore.lockoutWindow))"
             return response
         }
@@ -73,7 +75,7 @@ struct SessionController {
             try await users.recordFailure(name: name, origin: origin)
             try await audit.record(AuditActor(name: "user:\(String(name.prefix(64)))", origin: origin), "session.failed",
                                    subject: nil, summary: "a failed sign-in")
-            return Self.page(status: .unauthorized, message: Self.words(lang).wrong, lang: lang)
+            return Self.page(status: .unauthorized, notice: .wrong, lang: lang, view: view)
         }
         let session = try await users.startSession(for: user, origin: origin)
         try await audit.record(AuditActor(name: "user:\(user.name)", origin: origin), "session.start",
@@ -139,59 +141,30 @@ struct SessionController {
     }
 
     /// Chinese unless `?lang=en` or an Accept-Language that prefers English.
-    static func language(_ request: Request) -> String {
-        if let lang = request.uri.queryParameters["lang"] { return lang.hasPrefix("en") ? "en" : "zh-CN" }
-        if let accept = request.headers[.acceptLanguage]?.lowercased(), accept.hasPrefix("en") { return "en" }
-        return "zh-CN"
+    static func language(_ request: Request) -> ConsoleView.Language {
+        if let lang = request.uri.queryParameters["lang"] { return lang.hasPrefix("en") ? .english : .chinese }
+        if let accept = request.headers[.acceptLanguage]?.lowercased(), accept.hasPrefix("en") { return .english }
+        return .chinese
     }
 
-    struct Words {
-        var title, heading, user, password, submit, missing, wrong, locked: String
+    enum Notice {
+        case missing, wrong, locked
     }
 
-    static func words(_ lang: String) -> Words {
-        lang == "en"
-            ? Words(title: "Sign in · envmon", heading: "Environmental monitoring — sign in", user: "User name",
-                    password: "Password", submit: "Sign in", missing: "Enter your user name and password.",
-                    wrong: "The user name or password is wrong.",
-                    locked: "Too many failed sign-ins for this name; try again in 15 minutes.")
-            : Words(title: "登录 · envmon", heading: "环境监测平台 — 登录", user: "用户名", password: "密码", submit: "登录",
-                    missing: "请输入用户名和密码。", wrong: "用户名或密码错误。", locked: "该用户登录失败次数过多，请 15 分钟后再试。")
+    static func text(_ notice: Notice, _ lang: ConsoleView.Language) -> String {
+        switch (notice, lang) {
+        case (.missing, .english): "Enter your user name and password."
+        case (.missing, .chinese): "请输入用户名和密码。"
+        case (.wrong, .english): "The user name or password is wrong."
+        case (.wrong, .chinese): "用户名或密码错误。"
+        case (.locked, .english): "Too many failed sign-ins for this name; try again in 15 minutes."
+        case (.locked, .chinese): "该用户登录失败次数过多，请 15 分钟后再试。"
+        }
     }
 
     /// The sign-in page: a plain form, no script, nothing from another host.
-    static func page(status: HTTPResponse.Status, message: String?, lang: String) -> Response {
-        let words = words(lang)
-        let alert = message.map { #"<p class="error" role="alert">\#(escape($0))</p>"# } ?? ""
-        let html = """
-            <!doctype html>
-            <html lang="\(lang)">
-            <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(words.title)</title>
-            <style>body{font-family:system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;background:#f4f6f8;margin:0}
-            main{max-width:22rem;margin:12vh auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px #0002}
-            h1{font-size:1.25rem;margin:0 0 1.5rem}label{display:block;margin:.75rem 0 .25rem}
-            input{width:100%;box-sizing:border-box;padding:.5rem;font-size:1rem}
-            button{margin-top:1.25rem;width:100%;padding:.6rem;font-size:1rem;background:#1f6f43;color:#fff;border:0;border-radius:4px}
-            .error{color:#b00020}</style></head>
-            <body><main><h1>\(words.heading)</h1>\(alert)
-            <form method="post" action="/login">
-            <label for="username">\(words.user)</label><input id="username" name="username" autocomplete="username" required>
-            <label for="password">\(words.password)</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-            <button type="submit">\(words.submit)</button>
-            </form></main></body></html>
-            """
-        var response = Response(status: status, headers: [.contentType: "text/html; charset=utf-8"],
-                                body: .init(byteBuffer: ByteBuffer(string: html)))
-        response.headers[.cacheControl] = "no-store"
-        if let name = HTTPField.Name("Content-Security-Policy") {
-            response.headers[name] = "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'"
-        }
-        return response
+    static func page(status: HTTPResponse.Status, notice: Notice?, lang: ConsoleView.Language, view: ConsoleView) -> Response {
+        ConsoleController.html(view.login(lang, message: notice.map { text($0, lang) }), status: status)
     }
 
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
 }
