@@ -179,6 +179,11 @@ public enum Shell {
         let errPath: String
 
         /// Sends `signal` (e.g. SIGKILL, SIGTERM) to the program.
+        /// What the child has written to standard output so far.
+        public func outputSoFar() -> String {
+            (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        }
+
         public func signal(_ signal: Int32) {
             kill(pid, signal)
         }

@@ -53,8 +53,8 @@ public struct ConsoleView: Sendable {
             }
             return [
                 "label": name.map { en ? $0.english : $0.chinese } ?? row.metric,
-                "scope": row.scope, "period": row.period ?? "—", "value": show(row.value),
-                "target": "\(row.comparator.rawValue) \(show(row.target))",
+                "scope": row.scope == "all" ? (en ? "district" : "全区") : row.scope, "period": row.period ?? "—",
+                "value": show(row.value), "target": "\(Self.symbol(row.comparator)) \(show(row.target))",
                 "status": en ? row.status.rawValue.replacingOccurrences(of: "_", with: " ") : row.status.chinese,
                 "statusClass": row.status.rawValue, "due": "\(row.due)", "projected": show(row.projected),
             ]
@@ -72,6 +72,17 @@ public struct ConsoleView: Sendable {
             "rows": rows, "empty": en ? "No targets yet." : "尚无目标。",
         ]
         return library.render(page, withTemplate: "overview") ?? ""
+    }
+
+    /// ≥, >, ≤, <, = as a reader writes them.
+    static func symbol(_ comparator: EnvMonDomain.Comparator) -> String {
+        switch comparator {
+        case .atLeast: "≥"
+        case .above: ">"
+        case .atMost: "≤"
+        case .below: "<"
+        case .equal: "="
+        }
     }
 
     static func role(_ role: UserRole, _ english: Bool) -> String {

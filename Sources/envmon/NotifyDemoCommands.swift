@@ -45,12 +45,23 @@ struct Notify: AsyncParsableCommand {
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "The main job end to end: embedded PostgreSQL, migrate, ingest examples/feeds, evaluate, notify, report.",
-        discussion: "Uses the configured database when DATABASE_URL/PG*/--database-url is set. Safe to run again: the same files are recognised as duplicates.")
+        abstract: "The main job end to end: embedded PostgreSQL, migrate, ingest examples/feeds, evaluate, notify, report; then the web console.",
+        discussion: """
+            Uses the configured database when DATABASE_URL/PG*/--database-url is set. Safe to run \
+            again: the same files are recognised as duplicates. Afterwards it serves the web console \
+            on 127.0.0.1 (--port, default 8080) with a user `demo` (admin) whose new password it \
+            prints, until Ctrl-C; --no-console ends after the report.
+            """)
     @OptionGroup var global: GlobalOptions
     @OptionGroup var files: AlertFilesOption
     @Option(name: .long, help: "Folder of sample feeds (default examples/feeds).") var feeds: String?
     @Option(name: .long, help: "Evaluation time, ISO 8601 (default now).") var at: String?
+    @Option(name: .long, help: "Port of the console served afterwards (default 8080; 0 picks a free one).") var port: Int = 8080
+    @Flag(name: .customLong("no-console"), help: "End after the report instead of serving the console.") var noConsole = false
+
+    func validate() throws {
+        if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
+    }
 
     func run() async throws {
         guard let folder = feeds.map({ URL(fileURLWithPath: $0) }) ?? Demo.defaultFeedFolder() else {
@@ -85,5 +96,16 @@ struct DemoCommand: AsyncParsableCommand {
             Output.line("#\(alert.id ?? 0) \(alert.severity.rawValue) \(alert.rule): \((alert.annotations["summary"] ?? "").printable)")
         }
         Output.line("== next: envmon uploads list · envmon alerts list · envmon db psql -c 'SELECT * FROM analytics.plan_progress'")
+        guard !noConsole else { return }
+        let password = try await operations.demoConsoleUser()
+        var config = ServerConfiguration()
+        config.host = "127.0.0.1"
+        config.port = port
+        config.workers = 1
+        Output.line("== web console: http://127.0.0.1:\(port)/ — sign in as demo / \(password) (a new password each run); Ctrl-C stops")
+        LogSetup.bootstrapOnce(level: global.logLevel ?? "warning", json: true)
+        let metrics = ServiceMetrics()
+        metrics.bootstrapSystem()
+        try await operations.serve(config, alertsDirectory: files.alertsDir, metrics: metrics)
     }
 }

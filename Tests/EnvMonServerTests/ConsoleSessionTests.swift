@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import EmbeddedPostgres
 import EnvMonDomain
 @testable import EnvMonServer
@@ -7,6 +8,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import NIOHTTP1
 import PostgresNIO
 import Testing
 
@@ -233,5 +235,65 @@ struct ConsoleSessionTests {
                 #expect(try await Self.signIn(client, "leader", Self.password).status == .unauthorized)
             }
         }
+    }
+}
+
+/// The main job as a newcomer runs it: `envmon demo` loads the sample district, reports, then
+/// serves the console with a `demo` user whose password it prints.
+@Suite("envmon demo and its console", .timeLimit(.minutes(10)), .temporaryDatabases)
+struct DemoConsoleTests {
+    @Test("envmon demo ends by serving the console: the printed password signs in and the overview shows the district's plan")
+    func demoServesTheConsole() async throws {
+        let db = try await TestDatabase.make()
+        // As a new embedded cluster gets them (demo on the embedded default).
+        try await db.withDatabase { try await TestDatabase.seedDefaultTargets($0) }
+        let port = try ServiceGroupTests.freePort()
+        let feeds = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples/feeds").standardized
+        let child = try Shell.spawn(try CLIProcessTests.executable(),
+                                    ["demo", "--port", "\(port)", "--feeds", feeds.path, "--database-url", CLIProcessTests.url(db.address)])
+        defer { child.signal(SIGKILL) }
+        var password: String?
+        for _ in 0..<3000 where password == nil {
+            if let exited = try child.poll() { Issue.record("demo exited with \(exited.status): \(exited.stderr.suffix(2000))"); return }
+            let line = child.outputSoFar().split(separator: "\n").first { $0.hasPrefix("== web console:") }
+            password = line.flatMap { $0.firstMatch(of: /sign in as demo \/ ([A-Za-z0-9]+)/).map { String($0.output.1) } }
+            if password == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let secret = try #require(password, "no console line in: \(child.outputSoFar().suffix(2000))")
+        let base = "http://127.0.0.1:\(port)"
+        var ready = 0
+        for _ in 0..<600 where ready != 200 {
+            ready = (try? await ServiceGroupTests.request("\(base)/readyz").0) ?? 0
+            if ready != 200 { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(ready == 200)
+
+        // Sign in as a browser would: a form post, then the cookie.
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        defer { _ = http.shutdown() }
+        var login = HTTPClientRequest(url: "\(base)/login")
+        login.method = .POST
+        login.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        login.body = .bytes(ByteBuffer(string: "username=demo&password=\(secret)"))
+        let answer = try await http.execute(login, timeout: .seconds(60))
+        #expect(answer.status.code == 303)
+        let cookie = try #require(answer.headers.first(name: "Set-Cookie")?.split(separator: ";").first.map(String.init))
+        var overview = HTTPClientRequest(url: "\(base)/")
+        overview.headers.add(name: "Cookie", value: cookie)
+        let page = try await http.execute(overview, timeout: .seconds(60))
+        #expect(page.status.code == 200)
+        let html = String(buffer: try await page.body.collect(upTo: 1 << 20))
+        #expect(html.contains("总览") && html.contains("demo"))
+        // The sample district has values: some target is met and one is missed.
+        #expect(html.contains(#"<span class="status met">达标</span>"#), "\(html.prefix(3000))")
+        #expect(html.contains(#"<span class="status missed">未达标</span>"#))
+
+        child.signal(SIGINT)
+        var exited: Shell.Result?
+        for _ in 0..<600 where exited == nil {
+            exited = try child.poll()
+            if exited == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(exited?.status == 0, "\(exited?.stderr.suffix(2000) ?? "still running")")
     }
 }

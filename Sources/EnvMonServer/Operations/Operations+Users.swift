@@ -66,3 +66,19 @@ extension Operations {
         }
     }
 }
+
+extension Operations {
+    /// The demo's console user `demo` (admin), with a new random password each time: returns it.
+    public func demoConsoleUser() async throws -> String {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        let password = String((0..<16).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+        let exists = try await withDatabase { try await ConsoleUserStore(database: $0).user(named: "demo") } != nil
+        if exists {
+            _ = try await changePassword(name: "demo", password: password)
+        } else {
+            _ = try await addUser(name: "demo", role: .admin, password: password)
+        }
+        return password
+    }
+}
