@@ -21,7 +21,7 @@ struct AlertLoopTests {
     }
 
     /// Waits for `condition`, checking every 100 ms, for at most `timeout`.
-    static func eventually(_ timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
+    static func eventually(_ timeout: Duration = .seconds(300), _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try await condition() { return true }

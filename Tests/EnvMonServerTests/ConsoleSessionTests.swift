@@ -262,7 +262,7 @@ struct DemoConsoleTests {
         let secret = try #require(password, "no console line in: \(child.outputSoFar().suffix(2000))")
         let base = "http://127.0.0.1:\(port)"
         var ready = 0
-        for _ in 0..<600 where ready != 200 {
+        for _ in 0..<3000 where ready != 200 {
             ready = (try? await ServiceGroupTests.request("\(base)/readyz").0) ?? 0
             if ready != 200 { try await Task.sleep(for: .milliseconds(100)) }
         }

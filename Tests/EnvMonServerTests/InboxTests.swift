@@ -20,7 +20,7 @@ struct InboxTests {
         try await Harness.bounded("the inbox watcher and workers") {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
-                let deadline = ContinuousClock.now + .seconds(60)
+                let deadline = ContinuousClock.now + .seconds(300)
                 while ContinuousClock.now < deadline, !done() {
                     try await Task.sleep(for: .milliseconds(50))
                 }

@@ -25,8 +25,8 @@ struct ServeProcessTests {
                                         ["serve", "--port", "\(port)", "--log-level", "warning"] + arguments,
                                         environment: environment)
             let server = Server(child: child, base: "http://127.0.0.1:\(port)")
-            // Up to two minutes: the first start of an embedded cluster runs initdb and migrations.
-            try await server.waitUntilReady(attempts: 1200)
+            // Up to five minutes: the first start of an embedded cluster runs initdb and migrations.
+            try await server.waitUntilReady(attempts: 3000)
             return server
         }
 
@@ -350,7 +350,7 @@ struct ServeProcessTests {
         try cluster.stop(immediately: true)
         // While the database is down, serve says so instead of hanging or dying.
         var notReady = 0
-        for _ in 0..<300 where notReady == 0 {
+        for _ in 0..<3000 where notReady == 0 {
             let status = (try? await ServiceGroupTests.request("\(server.base)/readyz").0) ?? 0
             if status == 503 { notReady = status } else { try await Task.sleep(for: .milliseconds(100)) }
         }
@@ -358,7 +358,7 @@ struct ServeProcessTests {
         #expect(try server.child.poll() == nil, "serve exited when its database went away")
         try cluster.start()
 
-        try await server.waitUntilReady(attempts: 1200)
+        try await server.waitUntilReady(attempts: 3000)
         #expect(try await Self.outcome(server.base, token: token, id: id) == "loaded")
         let stopped = try await server.stop(SIGTERM, within: 120)
         #expect(stopped?.status == 0)

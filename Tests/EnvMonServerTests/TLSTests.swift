@@ -40,7 +40,7 @@ struct TLSTests {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
                 var response: HTTPClientResponse?
-                for _ in 0..<300 where response?.status.code != 200 {
+                for _ in 0..<3000 where response?.status.code != 200 {
                     response = try? await trusted.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/readyz"), timeout: .seconds(10))
                     if response?.status.code != 200 { try await Task.sleep(for: .milliseconds(100)) }
                 }

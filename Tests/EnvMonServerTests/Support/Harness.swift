@@ -119,7 +119,7 @@ enum Harness {
 
     /// Polls `GET /v1/uploads/{id}` until the upload has an outcome.
     static func waitForOutcome(_ client: any TestClientProtocol, id: Int64, token: String,
-                               timeout: Duration = .seconds(30)) async throws -> [String: Any] {
+                               timeout: Duration = .seconds(300)) async throws -> [String: Any] {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let response = try await client.execute(uri: "/v1/uploads/\(id)", method: .get, headers: bearer(token))
