@@ -105,7 +105,7 @@ public struct FeedIngestor: Sendable {
     public mutating func consume(_ bytes: UnsafeRawBufferPointer) throws(FeedError) -> IngestOutput {
         switch mode {
         case .text:
-            return try consumeText(Array(bytes))
+            return try consumeText(bytes)
         case .workbook:
             try hold(bytes)
             return IngestOutput()
@@ -134,13 +134,12 @@ public struct FeedIngestor: Sendable {
             throw .legacyWorkbook
         default:
             mode = .text
-            let first = held
-            held = []
-            return try consumeText(first)
+            return try consumeHeldText()
         }
     }
 
-    private mutating func consumeText(_ bytes: [UInt8]) throws(FeedError) -> IngestOutput {
+    /// Decodes and reads a chunk of text; the caller's buffer is decoded in place, not copied.
+    private mutating func consumeText(_ bytes: UnsafeRawBufferPointer) throws(FeedError) -> IngestOutput {
         let text: [UInt8]
         do {
             text = try decoder.decode(bytes)
@@ -150,6 +149,15 @@ public struct FeedIngestor: Sendable {
         }
         try read(text, final: false)
         return takeOutput()
+    }
+
+    /// The bytes held while the mode was undecided, as text.
+    private mutating func consumeHeldText() throws(FeedError) -> IngestOutput {
+        let first = held
+        held = []
+        return try first.withUnsafeBytes { buffer in
+            Result { () throws(FeedError) in try consumeText(buffer) }
+        }.get()
     }
 
     private mutating func hold(_ bytes: UnsafeRawBufferPointer) throws(FeedError) {
@@ -193,9 +201,7 @@ public struct FeedIngestor: Sendable {
         if mode == .undecided {
             // A file shorter than a signature is text.
             mode = .text
-            let first = held
-            held = []
-            output = try consumeText(first)
+            output = try consumeHeldText()
         }
         if mode == .workbook {
             var sheet = try WorkbookSheet.open(held, options: options)
