@@ -66,12 +66,7 @@ public struct ConsoleUserStore: Sendable {
             UPDATE envmon.console_user SET disabled_at = coalesce(disabled_at, now()) WHERE name = \(name)
             RETURNING id, name, role, created_at, last_login_at, disabled_at
             """, logger: database.logger)
-        for try await row in rows {
-            let user = try Self.user(from: row)
-            try await database.client.query("DELETE FROM envmon.console_session WHERE user_id = \(user.id)", logger: database.logger)
-            return user
-        }
-        throw EnvMonError.notFound("no user \(name)")
+        return try await endingSessions(of: rows, name: name)
     }
 
     /// Sets a new password hash and ends the user's sessions.
@@ -80,6 +75,11 @@ public struct ConsoleUserStore: Sendable {
             UPDATE envmon.console_user SET password_hash = \(passwordHash), password_set_at = now() WHERE name = \(name)
             RETURNING id, name, role, created_at, last_login_at, disabled_at
             """, logger: database.logger)
+        return try await endingSessions(of: rows, name: name)
+    }
+
+    /// The user an UPDATE … RETURNING changed, after ending their sessions.
+    private func endingSessions(of rows: PostgresRowSequence, name: String) async throws -> ConsoleUser {
         for try await row in rows {
             let user = try Self.user(from: row)
             try await database.client.query("DELETE FROM envmon.console_session WHERE user_id = \(user.id)", logger: database.logger)

@@ -8,8 +8,8 @@ public struct APIContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `TokenAuthMiddleware`.
     public var token: APIToken?
-    /// The console user, when the request came with a session cookie instead of a token.
-    public var signedInUser: String?
+    /// The console user's session, when the request came with its cookie instead of a token.
+    public var session: ConsoleSession?
     /// The client's address (the peer of the connection; a reverse proxy's own address when
     /// there is one), for the audit trail.
     public let remoteAddress: String?
@@ -21,7 +21,7 @@ public struct APIContext: RequestContext {
 
     /// The token's holder and the client's address, as the audit trail names them.
     func auditActor() throws -> AuditActor {
-        let name = try signedInUser.map { "user:\($0)" } ?? "token:\(try requireToken().name)"
+        let name = try session.map { "user:\($0.user.name)" } ?? "token:\(try requireToken().name)"
         return AuditActor(name: name, origin: "http \(remoteAddress ?? "unknown")")
     }
 

@@ -33,14 +33,10 @@ struct SessionController {
     /// `GET /v1/session`: who is calling — for a console user also the CSRF token their
     /// scripts send with every change.
     func addReadRoutes(to group: RouterGroup<APIContext>) {
-        group.get("session") { request, context in
+        group.get("session") { _, context in
             let token = try context.requireToken()
-            var who = Caller(name: token.name, scope: token.scope.rawValue, role: nil, csrfToken: nil)
-            if let name = context.signedInUser, let secret = request.cookies[Self.cookieName]?.value,
-               let session = try await ConsoleUserStore(database: database).session(secret: secret), session.user.name == name {
-                who.role = session.user.role.rawValue
-                who.csrfToken = session.csrfToken
-            }
+            let who = Caller(name: token.name, scope: token.scope.rawValue, role: context.session?.user.role.rawValue,
+                             csrfToken: context.session?.csrfToken)
             var response = try JSONBody.response(who)
             response.headers[.cacheControl] = "no-store"
             return response
@@ -106,13 +102,9 @@ struct SessionController {
         return response
     }
 
-    /// Compares two tokens in time that does not depend on where they differ.
-    static func sameToken(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var difference: UInt8 = 0
-        for index in x.indices { difference |= x[index] ^ y[index] }
-        return difference == 0
+    /// Whether `sent` is the session's CSRF token (compared in constant time).
+    static func sameToken(_ sent: String, _ expected: String) -> Bool {
+        TokenStore.constantTimeEqual(Array(sent.utf8), Array(expected.utf8))
     }
 
     /// An `application/x-www-form-urlencoded` body as fields (the first of a repeated name wins).

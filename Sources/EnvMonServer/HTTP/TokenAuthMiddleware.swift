@@ -60,7 +60,7 @@ public struct TokenAuthMiddleware: RouterMiddleware {
         var context = context
         context.token = APIToken(id: 0, name: session.user.name, scope: scope, prefix: "session", createdAt: session.user.createdAt,
                                  lastUsedAt: nil, revokedAt: nil)
-        context.signedInUser = session.user.name
+        context.session = session
         context.logger[metadataKey: "envmon.user"] = "\(session.user.name)"
         return try await next(request, context)
     }

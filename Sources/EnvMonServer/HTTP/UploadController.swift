@@ -60,7 +60,7 @@ struct UploadController {
         var ingest = try Self.ingestRequest(request.uri.queryParameters, uploader: token.name)
         ingest.source = .http
         ingest.origin = "http \(context.remoteAddress ?? "unknown")"
-        ingest.signedInUser = context.signedInUser
+        ingest.signedInUser = context.session?.user.name
         let header = request.headers[.contentType] ?? ""
         let (mediaType, parameters) = UploadMediaType.parse(header)
         guard mediaType == UploadMediaType.multipart || UploadMediaType.formats[mediaType] != nil else {
