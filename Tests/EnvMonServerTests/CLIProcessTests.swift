@@ -3,6 +3,7 @@ import EnvMonDomain
 import EnvMonStore
 import EnvMonTestSupport
 import Foundation
+import PostgresNIO
 import Testing
 
 /// The `envmon` binary itself, run as a user runs it: real processes, real pipes, real signals.
@@ -72,26 +73,43 @@ struct CLIProcessTests {
         defer { try? FileManager.default.removeItem(at: file) }
         let arguments = ["ingest", "--kind", "sewage", file.path, "--database-url", Self.url(db.address)]
 
-        let child = try Shell.spawn(try Self.executable(), arguments)
-        // Wait until the upload is archived and its job claimed, then kill the process outright.
-        var killedWhileProcessing = false
-        for _ in 0..<6000 {
-            if let finished = try child.poll() {
-                Issue.record("the ingest finished before it could be killed: \(finished.stderr)")
-                return
+        // The load is held on a lock of the fact table (a test session's transaction), so that
+        // the kill lands while it runs however fast or slow the machine is; the process is killed
+        // once its job is `running`, then the lock is released (the dead command's session ends
+        // when it next reads from its closed socket).
+        let executable = try Self.executable()
+        let holder = try await PostgresConnection.connect(
+            configuration: try Database.connectionConfiguration(db.address), id: 1, logger: TestDatabase.logger)
+        let held: Result<(Bool, Int32), any Error>
+        do {
+            _ = try await holder.query("BEGIN", logger: TestDatabase.logger)
+            _ = try await holder.query("LOCK TABLE envmon.sewage_report IN ACCESS EXCLUSIVE MODE", logger: TestDatabase.logger)
+            let child = try Shell.spawn(executable, arguments)
+            var killedWhileProcessing = false
+            for _ in 0..<6000 {
+                if let finished = try child.poll() {
+                    Issue.record("the ingest finished before it could be killed (status \(finished.status)): \(finished.stderr)")
+                    break
+                }
+                // The command has archived the file and claimed its job: it is loading.
+                if try await db.value("SELECT status FROM envmon.ingest_job ORDER BY id DESC LIMIT 1") == "running" {
+                    child.signal(SIGKILL)
+                    killedWhileProcessing = true
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(50))
             }
-            // The command has archived the file and claimed its job: it is loading.
-            let status = try await db.value("SELECT status FROM envmon.ingest_job ORDER BY id DESC LIMIT 1")
-            if status == "running" {
-                child.signal(SIGKILL)
-                killedWhileProcessing = true
-                break
-            }
-            try await Task.sleep(for: .milliseconds(20))
+            if !killedWhileProcessing { child.signal(SIGKILL) }
+            let killed = try await child.exit()
+            _ = try await holder.query("ROLLBACK", logger: TestDatabase.logger)
+            held = .success((killedWhileProcessing, killed.status))
+        } catch {
+            held = .failure(error)
         }
-        let killed = try await child.exit()
+        try? await holder.close()
+        let (killedWhileProcessing, killed) = try held.get()
         #expect(killedWhileProcessing)
-        #expect(killed.status == 128 + SIGKILL)
+        #expect(killed == 128 + SIGKILL)
         #expect(try await db.value("SELECT count(*) FROM envmon.sewage_report") == "0")
 
         // The same command again takes the interrupted upload over and loads every row once.

@@ -109,6 +109,28 @@ struct ServeProcessTests {
         return false
     }
 
+    @Test("a port another process listens on: serve exits saying so, without blaming the database")
+    func portInUse() async throws {
+        let db = try await TestDatabase.make()
+        let port = try ServiceGroupTests.freePort()
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        try #require(bound && listen(listener, 4) == 0)
+
+        let result = try await Shell.run(try CLIProcessTests.executable(),
+                                         ["serve", "--port", "\(port)", "--database-url", CLIProcessTests.url(db.address)])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot listen on 127.0.0.1:\(port): the address is in use"), "\(result.stderr)")
+        #expect(!result.stderr.contains("database went away"), "\(result.stderr)")
+    }
+
     @Test("SIGTERM during a load: serve exits within its grace period, and the upload loads exactly once after a restart")
     func sigtermDuringLoad() async throws {
         let db = try await TestDatabase.make()

@@ -7,24 +7,41 @@ import Foundation
 import FoundationNetworking
 #endif
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 @Suite("envmon serve's ServiceGroup", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct ServiceGroupTests {
-    /// A port nobody listens on now.
+    /// A port nobody listens on now, for a server the test starts next.
+    ///
+    /// Taken below the kernel's ephemeral range (32768–60999 here), which every outgoing
+    /// connection draws its local port from: a port chosen by binding port 0 is one of those and
+    /// a connection to PostgreSQL can take it before the server binds it (CI saw `Address already
+    /// in use`). Ports are handed out in turn from a start that differs per process, so two tests
+    /// of one run never get the same one; each is checked free by binding it.
     static func freePort() throws -> Int {
+        for _ in 0..<PortAllocator.span {
+            let port = PortAllocator.next()
+            if canBind(port) { return port }
+        }
+        throw HarnessTimeout(what: "a free port in \(PortAllocator.base)..<\(PortAllocator.base + PortAllocator.span)")
+    }
+
+    static func canBind(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
         defer { close(fd) }
+        var reuse: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
         }
-        guard bound else { throw HarnessTimeout(what: "a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     static func request(_ url: String, method: String = "GET", token: String? = nil, body: String? = nil) async throws -> (Int, [String: Any]) {
@@ -137,6 +154,20 @@ struct SlowClientTests {
                 }
                 #expect(recv(fd, &byte, 1, 0) == 0)
             }
+        }
+    }
+}
+
+/// Hands out ports of 20000..<32000 in turn, from a start that depends on the process id.
+enum PortAllocator {
+    static let base = 20_000
+    static let span = 12_000
+    private static let counter = Mutex(Int(getpid()) * 97 % span)
+
+    static func next() -> Int {
+        counter.withLock { value in
+            value = (value + 1) % span
+            return base + value
         }
     }
 }

@@ -152,7 +152,7 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
 /// requests, workers finish their load within `gracePeriod` or cancel it and give the job back,
 /// loops stop, then the pool closes. Should that hang, everything is cancelled 15 s later, and
 /// should even the cancellation hang, the process exits 30 s after that (`ExitBackstop`).
-public func serve(_ app: EnvMonApplication, gracePeriod: Duration, logger: Logger) async throws {
+public func serve(_ app: EnvMonApplication, listening address: String, gracePeriod: Duration, logger: Logger) async throws {
     let backstop = gracePeriod + .seconds(15)
     // Graceful shutdown reaches services last to first: the backstop is armed before the app
     // begins to stop.
@@ -160,7 +160,24 @@ public func serve(_ app: EnvMonApplication, gracePeriod: Duration, logger: Logge
         services: [.init(service: app), .init(service: ExitBackstop(after: backstop + .seconds(30), logger: logger))],
         gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
     configuration.maximumGracefulShutdownDuration = backstop
-    try await ServiceGroup(configuration: configuration).run()
+    do {
+        try await ServiceGroup(configuration: configuration).run()
+    } catch let error as IOError where error.description.hasPrefix("bind(") {
+        // Not the database's fault (which is what an IOError otherwise means here).
+        throw OperationFailure("cannot listen on \(address): \(ListenFailure.reason(error.errnoCode))")
+    }
+}
+
+/// Why the HTTP server could not bind its address, as an operator can act on it.
+enum ListenFailure {
+    static func reason(_ code: Int32) -> String {
+        switch code {
+        case EADDRINUSE: return "the address is in use (another process listens there; choose another with --port or ENVMON_PORT)"
+        case EACCES: return "permission denied (ports below 1024 need privileges; choose another with --port or ENVMON_PORT)"
+        case EADDRNOTAVAIL: return "no interface of this machine has that address (see --host or ENVMON_HOST)"
+        default: return String(cString: strerror(code))
+        }
+    }
 }
 
 /// Ends the process `after` the start of a graceful shutdown that has not finished by then —

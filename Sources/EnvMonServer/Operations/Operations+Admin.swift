@@ -171,7 +171,7 @@ extension Operations {
             runtime: runtime, server: server, alerts: try alertConfiguration(directory: alertsDirectory),
             delivery: try deliveryContext(logToStandardError: true), metrics: metrics)
         let app = try buildApplication(configuration, logger: logger)
-        try await EnvMonServer.serve(app, gracePeriod: server.shutdownGracePeriod, logger: logger)
+        try await EnvMonServer.serve(app, listening: "\(server.host):\(server.port)", gracePeriod: server.shutdownGracePeriod, logger: logger)
     }
 
     /// The main job end to end on the configured database: ingest every sample feed of
