@@ -175,6 +175,33 @@ public enum WasteColumn: Int, FeedColumnSet {
     }
 }
 
+/// `permits`: the limit of one pollutant at one outlet from a date on (排污许可证). A change
+/// supersedes with history like every kind; a new permit is a row with a later `valid_from`.
+public enum PermitColumn: Int, FeedColumnSet {
+    case line, enterpriseID, enterpriseName, outletID, pollutant, validFrom, validTo, limitMin, limitMax, unit,
+         o2Reference, monitoring, extra
+
+    public var column: FeedColumn {
+        switch self {
+        case .line: FeedColumn("line", .integer, .line)
+        case .enterpriseID: FeedColumn("enterprise_id", .text, .key)
+        case .enterpriseName: FeedColumn("enterprise_name", .text, .site)
+        case .outletID: FeedColumn("outlet_id", .text, .key)
+        case .pollutant: FeedColumn("pollutant", .text, .key)
+        // `-infinity` when the permit names no start: in force since ever.
+        case .validFrom: FeedColumn("valid_from", .date, .key)
+        case .validTo: FeedColumn("valid_to", .date, .value)
+        case .limitMin: FeedColumn("limit_min", .double, .value)
+        case .limitMax: FeedColumn("limit_max", .double, .value)
+        case .unit: FeedColumn("unit", .text, .value)
+        case .o2Reference: FeedColumn("o2_reference", .double, .value)
+        // `automatic` (自动, online) or `manual` (手工).
+        case .monitoring: FeedColumn("monitoring", .text, .value)
+        case .extra: FeedColumn("extra", .jsonb, .extra)
+        }
+    }
+}
+
 extension StagingRecord {
     /// The field of `column` (nil when NULL or when the record is not of that kind).
     @inlinable public subscript<C: FeedColumnSet>(_ column: C) -> String? {

@@ -1,8 +1,9 @@
 public import Foundation
 
-/// The five kinds of feed the bureau uploads (FEEDS.md).
+/// The kinds of feed the bureau uploads (FEEDS.md): five kinds of data, and the discharge
+/// permits that hold the emissions' legal limits.
 public enum FeedKind: String, CaseIterable, Sendable, Codable, Hashable {
-    case emissions, sewage, water, green, waste
+    case emissions, sewage, water, green, waste, permits
 
     /// The columns of this kind, in staging order (`FeedColumns.swift` writes each layout once).
     public var columns: [FeedColumn] {
@@ -12,6 +13,7 @@ public enum FeedKind: String, CaseIterable, Sendable, Codable, Hashable {
         case .water: WaterColumn.layout
         case .green: GreenColumn.layout
         case .waste: WasteColumn.layout
+        case .permits: PermitColumn.layout
         }
     }
 

@@ -29,6 +29,7 @@ struct FactTable: Sendable {
         case .water: return FactTable(kind: kind, table: "envmon.water_sample", keyColumns: keys, valueColumns: values)
         case .green: return FactTable(kind: kind, table: "envmon.green_survey", keyColumns: keys, valueColumns: values)
         case .waste: return FactTable(kind: kind, table: "envmon.waste_report", keyColumns: keys, valueColumns: values)
+        case .permits: return FactTable(kind: kind, table: "envmon.emission_permit", keyColumns: keys, valueColumns: values)
         }
     }
 

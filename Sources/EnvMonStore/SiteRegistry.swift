@@ -73,6 +73,21 @@ enum SiteRegistry {
             ]
         case .green, .waste:
             return [districts]
+        case .permits:
+            // A permitted enterprise and outlet are key sources whether or not data came yet.
+            return [
+                """
+                INSERT INTO envmon.site (kind, site_id, name, first_upload_id)
+                SELECT 'enterprise', enterprise_id, \(latest("enterprise_name")), $1
+                FROM stage GROUP BY enterprise_id ORDER BY enterprise_id
+                \(upsertTail)
+                """,
+                """
+                INSERT INTO envmon.site (kind, parent_id, site_id, first_upload_id)
+                SELECT DISTINCT 'outlet', enterprise_id, outlet_id, $1 FROM stage ORDER BY 2, 3
+                ON CONFLICT (kind, parent_id, site_id) DO NOTHING
+                """,
+            ]
         }
     }
 }

@@ -35,6 +35,13 @@ enum Feeds {
         南湖街道,2026-03,2000,1990,10,8
         """
 
+    static let permits = """
+        enterprise_id,enterprise_name,outlet_id,pollutant,limit,unit,o2_reference,monitoring,valid_from,valid_to
+        91310115MA1H000001,东方热电,DA001,SO2,35,mg/m3,6,自动,2026-01-01,
+        91310115MA1H000001,东方热电,DA001,NOx,50,mg/m3,6,自动,2026-01-01,2028-12-31
+        91310115MA1H000002,南湖化工,DW001,pH,6-9,,,手工,,
+        """
+
     static func csv(_ kind: FeedKind) -> String {
         switch kind {
         case .emissions: return emissions
@@ -42,6 +49,7 @@ enum Feeds {
         case .water: return water
         case .green: return green
         case .waste: return waste
+        case .permits: return permits
         }
     }
 

@@ -1,9 +1,36 @@
 -- Emissions compliance, built up in steps from the loader's daily aggregate (never the raw
 -- readings): series day → enterprise day → enterprise period. Each rule lives in one step.
 
+-- The permit register: each permit row with the last day it is in force — its valid_to, or the
+-- day before the next permit of the same outlet and pollutant begins, whichever comes first
+-- (a new permit supersedes the old one from its start). valid_from is '-infinity' for a permit
+-- that names no start; in_force_until is 'infinity' while open-ended.
+CREATE VIEW analytics.permits AS
+SELECT p.enterprise_id,
+       e.name AS enterprise_name,
+       e.district,
+       p.outlet_id,
+       p.pollutant,
+       p.valid_from,
+       p.valid_to,
+       least(coalesce(p.valid_to, 'infinity'::date),
+             coalesce(lead(p.valid_from) OVER w - 1, 'infinity'::date)) AS in_force_until,
+       p.limit_min,
+       p.limit_max,
+       p.unit,
+       p.o2_reference,
+       p.monitoring,
+       p.upload_id
+FROM envmon.emission_permit p
+LEFT JOIN envmon.site e ON e.kind = 'enterprise' AND e.parent_id = '' AND e.site_id = p.enterprise_id
+WINDOW w AS (PARTITION BY p.enterprise_id, p.outlet_id, p.pollutant ORDER BY p.valid_from);
+
 -- One row per enterprise, outlet, pollutant and local day (feed time zone).
--- compliant: the day's mean of valid readings (flag N or empty) lies within the strictest limits
--- of the day; NULL for pollutants without a compliance role and for days with no valid reading.
+-- The limits are those of the permit in force on the day when there is one (limit_source
+-- 'permit'; the permit outranks the feed), else the strictest the feed stated for the day
+-- ('feed'); feed_limit_min/max keep what the feed said either way.
+-- compliant: the day's mean of valid readings (flag N or empty) lies within the limits;
+-- NULL for pollutants without a compliance role and for days with no valid reading.
 -- The mean is a floating-point sum divided by a count, so a relative 1e-9 keeps a mean that is
 -- exactly on its limit (0.1, 0.2, 0.3 against 0.2) compliant.
 CREATE VIEW analytics.emission_daily AS
@@ -15,20 +42,50 @@ SELECT s.enterprise_id,
        coalesce(p.compliance, false) AS compliance_pollutant,
        d.day,
        m.mean,
-       d.limit_min,
-       d.limit_max,
+       l.limit_min,
+       l.limit_max,
        CASE WHEN p.compliance AND m.mean IS NOT NULL THEN
-                (d.limit_min IS NULL OR m.mean >= d.limit_min - abs(d.limit_min) * 1e-9)
-            AND (d.limit_max IS NULL OR m.mean <= d.limit_max + abs(d.limit_max) * 1e-9)
+                (l.limit_min IS NULL OR m.mean >= l.limit_min - abs(l.limit_min) * 1e-9)
+            AND (l.limit_max IS NULL OR m.mean <= l.limit_max + abs(l.limit_max) * 1e-9)
        END AS compliant,
        d.valid_count,
        d.flagged_count,
-       d.series_id
+       d.series_id,
+       l.limit_source,
+       d.limit_min AS feed_limit_min,
+       d.limit_max AS feed_limit_max,
+       pm.valid_from AS permit_valid_from,
+       pm.o2_reference,
+       pm.monitoring
 FROM envmon.emission_daily d
 JOIN envmon.emission_series s ON s.series_id = d.series_id
 CROSS JOIN LATERAL (SELECT CASE WHEN d.valid_count > 0 THEN d.value_sum / d.valid_count END AS mean) m
 LEFT JOIN envmon.emission_pollutant p ON p.pollutant = s.pollutant
-LEFT JOIN envmon.site e ON e.kind = 'enterprise' AND e.parent_id = '' AND e.site_id = s.enterprise_id;
+LEFT JOIN envmon.site e ON e.kind = 'enterprise' AND e.parent_id = '' AND e.site_id = s.enterprise_id
+LEFT JOIN analytics.permits pm
+  ON pm.enterprise_id = s.enterprise_id AND pm.outlet_id = s.outlet_id AND pm.pollutant = s.pollutant
+ AND d.day BETWEEN pm.valid_from AND pm.in_force_until
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN pm.valid_from IS NOT NULL THEN pm.limit_min ELSE d.limit_min END AS limit_min,
+           CASE WHEN pm.valid_from IS NOT NULL THEN pm.limit_max ELSE d.limit_max END AS limit_max,
+           CASE WHEN pm.valid_from IS NOT NULL THEN 'permit'
+                WHEN d.limit_min IS NOT NULL OR d.limit_max IS NOT NULL THEN 'feed' END AS limit_source
+) l;
+
+-- Where a feed stated a limit other than the permit in force: one row per series, month, feed
+-- limits and permit, with the days it concerns (the permit decided those days).
+CREATE VIEW analytics.limit_discrepancies AS
+SELECT enterprise_id, enterprise_name, district, outlet_id, pollutant,
+       to_char(date_trunc('month', day::timestamp), 'YYYY-MM') AS period,
+       min(day) AS first_day, max(day) AS last_day, count(*)::integer AS days,
+       feed_limit_min, feed_limit_max,
+       limit_min AS permit_limit_min, limit_max AS permit_limit_max, permit_valid_from
+FROM analytics.emission_daily
+WHERE limit_source = 'permit'
+  AND (feed_limit_min IS NOT NULL OR feed_limit_max IS NOT NULL)
+  AND (feed_limit_min IS DISTINCT FROM limit_min OR feed_limit_max IS DISTINCT FROM limit_max)
+GROUP BY enterprise_id, enterprise_name, district, outlet_id, pollutant, date_trunc('month', day::timestamp),
+         feed_limit_min, feed_limit_max, limit_min, limit_max, permit_valid_from;
 
 -- The days on which a compliance pollutant's daily mean broke its limit (for alerts and reports).
 CREATE VIEW analytics.emission_exceedances AS

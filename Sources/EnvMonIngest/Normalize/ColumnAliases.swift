@@ -118,6 +118,20 @@ public enum ColumnAliases {
                 FeedColumn("white_pollution_sites", ["白色污染点位数"], quantity: .count),
                 FeedColumn("white_pollution_remediated", ["白色污染整治数", "已整治点位数"], quantity: .count),
             ]
+        case .permits:
+            return [
+                FeedColumn("enterprise_id", ["统一社会信用代码", "企业编码", "企业代码"], required: true),
+                FeedColumn("enterprise_name", ["企业名称", "单位名称"]),
+                FeedColumn("outlet_id", ["排放口编号", "排口编号", "排放口编码"], required: true),
+                FeedColumn("pollutant", ["污染物", "污染物种类", "污染物名称"], required: true),
+                FeedColumn("limit", ["排放限值", "许可排放浓度限值", "许可排放浓度", "排放浓度限值"], required: true,
+                           quantity: .emissionConcentration),
+                FeedColumn("unit", ["单位"]),
+                FeedColumn("o2_reference", ["基准氧含量", "基准含氧量"], quantity: .percent),
+                FeedColumn("monitoring", ["监测方式", "监测类型"]),
+                FeedColumn("valid_from", ["生效日期", "有效期起", "有效期限起"]),
+                FeedColumn("valid_to", ["失效日期", "有效期止", "有效期限止"]),
+            ]
         }
     }
 

@@ -103,7 +103,7 @@ enum EmissionsRow {
     }
 
     /// `limit_min` and `limit_max`: `35` → (nil, 35); pH `6-9` → (6, 9).
-    private static func limit(_ row: inout RowCells, pollutant: String?, isCompliance: Bool,
+    static func limit(_ row: inout RowCells, pollutant: String?, isCompliance: Bool,
                               exponent: Int) -> (min: DecimalText?, max: DecimalText?) {
         guard let written = row.text("limit") else {
             if isCompliance, let pollutant { row.reject("limit", "a limit is required for \(pollutant)") }

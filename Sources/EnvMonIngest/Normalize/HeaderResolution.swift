@@ -85,7 +85,7 @@ struct HeaderLayout: Sendable {
             missing.append(spec.canonical)
         }
         let hasPeriodSpan = columns["period_start"] != nil && columns["period_end"] != nil
-        if kind != .emissions, kind != .water, columns["period"] == nil, !hasPeriodSpan {
+        if [.sewage, .green, .waste].contains(kind), columns["period"] == nil, !hasPeriodSpan {
             missing.append("period")
         }
         return missing
@@ -104,6 +104,7 @@ extension Units {
         case .tonnes: return "吨 (t), 万吨 or kg"
         case .cubicMetres: return "m3 (立方米, 吨) or 万m3"
         case .count: return "a count"
+        case .percent: return "%"
         }
     }
 }

@@ -220,8 +220,8 @@ struct RowCells {
         return period
     }
 
-    private mutating func day(_ column: String) -> CivilDate? {
-        guard let value = text(column, required: true) else { return nil }
+    mutating func day(_ column: String, required: Bool = true) -> CivilDate? {
+        guard let value = text(column, required: required) else { return nil }
         guard let date = PeriodParser.day(value) else {
             reject(column, "not a date (write e.g. 2024-01-05)")
             return nil

@@ -83,6 +83,9 @@ public struct RowNormalizer: Sendable {
         case .waste:
             fields = PeriodRows.waste(&row)
             (linePosition, extraPosition) = (WasteColumn.line.position, WasteColumn.extra.position)
+        case .permits:
+            fields = PermitRow.fields(&row)
+            (linePosition, extraPosition) = (PermitColumn.line.position, PermitColumn.extra.position)
         }
         guard row.rejections.isEmpty else { return .rejected(row.rejections) }
         fields[linePosition] = String(line)

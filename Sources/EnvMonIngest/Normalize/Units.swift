@@ -16,6 +16,8 @@ enum Quantity: Sendable, Equatable {
     case cubicMetres
     /// Counts of places.
     case count
+    /// A share in per cent (the reference O2 of flue gas).
+    case percent
 }
 
 /// A known unit: the canonical unit it converts to and the power of ten that converts it.
@@ -84,6 +86,8 @@ enum Units {
             "万吨": .init(canonical: "m3", exponent: 4),
         ],
         .count: ["个": .init(canonical: nil, exponent: 0), "处": .init(canonical: nil, exponent: 0)],
+        .percent: ["%": .init(canonical: "%", exponent: 0), "％": .init(canonical: "%", exponent: 0),
+                   "百分比": .init(canonical: "%", exponent: 0)],
     ]
 
     /// The conversion for `unit` written in a header or cell of a `quantity` column, nil when unknown.

@@ -15,7 +15,7 @@ public struct Demo: Sendable {
     }
 
     /// The feed files of a folder, each with the kind its name starts with
-    /// (`emissions…`, `sewage…`, `water…`, `green…`, `waste…`), in name order.
+    /// (`emissions…`, `sewage…`, `water…`, `green…`, `waste…`, `permits…`), in name order.
     public static func feedFiles(in folder: URL) throws -> [(URL, FeedKind)] {
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
         return names.compactMap { name in
