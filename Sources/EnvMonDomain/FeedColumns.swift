@@ -64,7 +64,7 @@ extension FeedColumnSet {
 /// `emissions`: one reading of one pollutant at one outlet (FEEDS.md).
 public enum EmissionsColumn: Int, FeedColumnSet {
     case line, enterpriseID, enterpriseName, district, outletID, pollutant, measuredAt, value, belowDetection, unit,
-         limitMin, limitMax, flag, extra
+         limitMin, limitMax, flag, corrected, o2, extra
 
     public var column: FeedColumn {
         switch self {
@@ -81,6 +81,10 @@ public enum EmissionsColumn: Int, FeedColumnSet {
         case .limitMin: FeedColumn("limit_min", .double, .value)
         case .limitMax: FeedColumn("limit_max", .double, .value)
         case .flag: FeedColumn("flag", .text, .value)
+        // The O2-corrected concentration (折算) as the feed states it, in the value's unit.
+        case .corrected: FeedColumn("corrected", .double, .value)
+        // The flue gas's O2 (%) measured with the reading.
+        case .o2: FeedColumn("o2", .double, .value)
         case .extra: FeedColumn("extra", .jsonb, .extra)
         }
     }

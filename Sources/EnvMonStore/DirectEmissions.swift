@@ -60,6 +60,12 @@ final class DirectEmissions {
         var sum = Double.nan
         var limitMin = Double.nan
         var limitMax = Double.nan
+        /// Stated O2-corrected values, and value / (21 - O2) of readings with an O2 only
+        /// (migration 0010 says why).
+        var correctedSum = Double.nan
+        var correctedCount: Int32 = 0
+        var dilutionSum = Double.nan
+        var dilutionCount: Int32 = 0
     }
 
     /// The latest name and district (non-null, with their lines) a series' rows gave.
@@ -111,7 +117,9 @@ final class DirectEmissions {
         try await connection.query("SET LOCAL search_path = envmon, public", logger: logger)
         try await connection.query("""
             CREATE TEMP TABLE stage_daily (series_id integer, day date, valid_count integer, flagged_count integer,
-                value_sum double precision, limit_min double precision, limit_max double precision) ON COMMIT DROP
+                value_sum double precision, limit_min double precision, limit_max double precision,
+                corrected_sum double precision, corrected_count integer, dilution_sum double precision,
+                dilution_count integer) ON COMMIT DROP
             """, logger: logger)
         return DirectEmissions(connection: connection, database: database, uploadID: uploadID, logger: logger,
                                zone: zone, series: series, months: months)
@@ -187,7 +195,9 @@ final class DirectEmissions {
         var buffer = ByteBufferAllocator().buffer(capacity: rows.daily.count * 48)
         for (key, entry) in rows.daily {
             CopyText.appendRow([String(key.series), CivilDate(dayNumber: Int(key.day)).description, String(entry.valid),
-                                String(entry.flagged), text(entry.sum), text(entry.limitMin), text(entry.limitMax)],
+                                String(entry.flagged), text(entry.sum), text(entry.limitMin), text(entry.limitMax),
+                                text(entry.correctedSum), String(entry.correctedCount), text(entry.dilutionSum),
+                                String(entry.dilutionCount)],
                                to: &buffer)
         }
         rows.daily.removeAll(keepingCapacity: true)
@@ -326,7 +336,8 @@ final class DirectEmissions {
                 sortable.append((id, instant.epoch, start, unsorted.writerIndex - unsorted.readerIndex - start))
                 tally(series: id, instant: instant, value: record[EmissionsColumn.value],
                       limitMin: record[EmissionsColumn.limitMin], limitMax: record[EmissionsColumn.limitMax],
-                      flag: record[EmissionsColumn.flag])
+                      flag: record[EmissionsColumn.flag], corrected: record[EmissionsColumn.corrected],
+                      o2: record[EmissionsColumn.o2])
                 var entry = named[id] ?? Named()
                 if let name = record[EmissionsColumn.enterpriseName] {
                     entry.name = name
@@ -344,7 +355,7 @@ final class DirectEmissions {
         }
 
         private mutating func tally(series id: Int32, instant: Instant, value: String?, limitMin: String?, limitMax: String?,
-                           flag: String?) {
+                                    flag: String?, corrected: String?, o2: String?) {
             let key = DayKey(series: id, day: instant.day)
             var entry = daily[key] ?? Daily()
             defer { daily[key] = entry }
@@ -354,6 +365,14 @@ final class DirectEmissions {
                 if let number {
                     entry.valid += 1
                     entry.sum = entry.sum.isNaN ? number : entry.sum + number
+                }
+                if let stated = corrected.flatMap(Double.init) {
+                    entry.correctedCount += 1
+                    entry.correctedSum = entry.correctedSum.isNaN ? stated : entry.correctedSum + stated
+                } else if let number, let oxygen = o2.flatMap(Double.init) {
+                    let diluted = number / (21 - oxygen)
+                    entry.dilutionCount += 1
+                    entry.dilutionSum = entry.dilutionSum.isNaN ? diluted : entry.dilutionSum + diluted
                 }
             } else {
                 entry.flagged += 1
@@ -448,8 +467,10 @@ final class DirectEmissions {
         // Every reading of this upload is new, so its aggregates add to the stored ones.
         try await connection.query("""
             INSERT INTO envmon.emission_daily AS d
-                (series_id, day, valid_count, flagged_count, value_sum, limit_min, limit_max)
-            SELECT series_id, day, sum(valid_count), sum(flagged_count), sum(value_sum), max(limit_min), min(limit_max)
+                (series_id, day, valid_count, flagged_count, value_sum, limit_min, limit_max,
+                 corrected_sum, corrected_count, dilution_sum, dilution_count)
+            SELECT series_id, day, sum(valid_count), sum(flagged_count), sum(value_sum), max(limit_min), min(limit_max),
+                   sum(corrected_sum), sum(corrected_count), sum(dilution_sum), sum(dilution_count)
             FROM stage_daily GROUP BY series_id, day ORDER BY series_id, day
             ON CONFLICT (series_id, day) DO UPDATE SET
                 valid_count = d.valid_count + EXCLUDED.valid_count,
@@ -458,7 +479,15 @@ final class DirectEmissions {
                                  WHEN EXCLUDED.value_sum IS NULL THEN d.value_sum
                                  ELSE d.value_sum + EXCLUDED.value_sum END,
                 limit_min = greatest(d.limit_min, EXCLUDED.limit_min),
-                limit_max = least(d.limit_max, EXCLUDED.limit_max)
+                limit_max = least(d.limit_max, EXCLUDED.limit_max),
+                corrected_sum = CASE WHEN d.corrected_sum IS NULL THEN EXCLUDED.corrected_sum
+                                     WHEN EXCLUDED.corrected_sum IS NULL THEN d.corrected_sum
+                                     ELSE d.corrected_sum + EXCLUDED.corrected_sum END,
+                corrected_count = d.corrected_count + EXCLUDED.corrected_count,
+                dilution_sum = CASE WHEN d.dilution_sum IS NULL THEN EXCLUDED.dilution_sum
+                                    WHEN EXCLUDED.dilution_sum IS NULL THEN d.dilution_sum
+                                    ELSE d.dilution_sum + EXCLUDED.dilution_sum END,
+                dilution_count = d.dilution_count + EXCLUDED.dilution_count
             """, logger: logger)
         return rows.rowsWritten
     }

@@ -287,12 +287,17 @@ enum DailyAggregates {
             WHERE d.series_id = a.series_id AND d.day = a.day
             """, logger: logger)
         try await tx.query("""
-            INSERT INTO envmon.emission_daily (series_id, day, valid_count, flagged_count, value_sum, limit_min, limit_max)
+            INSERT INTO envmon.emission_daily (series_id, day, valid_count, flagged_count, value_sum, limit_min, limit_max,
+                                               corrected_sum, corrected_count, dilution_sum, dilution_count)
             SELECT r.series_id, a.day,
                    count(*) FILTER (WHERE coalesce(r.flag, 'N') = 'N' AND r.value IS NOT NULL),
                    count(*) FILTER (WHERE coalesce(r.flag, 'N') <> 'N'),
                    sum(r.value) FILTER (WHERE coalesce(r.flag, 'N') = 'N'),
-                   max(r.limit_min), min(r.limit_max)
+                   max(r.limit_min), min(r.limit_max),
+                   sum(r.corrected) FILTER (WHERE coalesce(r.flag, 'N') = 'N'),
+                   count(r.corrected) FILTER (WHERE coalesce(r.flag, 'N') = 'N'),
+                   sum(r.value / (21 - r.o2)) FILTER (WHERE coalesce(r.flag, 'N') = 'N' AND r.corrected IS NULL),
+                   count(r.value / (21 - r.o2)) FILTER (WHERE coalesce(r.flag, 'N') = 'N' AND r.corrected IS NULL)
             FROM affected_day a
             JOIN envmon.emission_reading r
               ON r.series_id = a.series_id

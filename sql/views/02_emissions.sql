@@ -29,8 +29,16 @@ WINDOW w AS (PARTITION BY p.enterprise_id, p.outlet_id, p.pollutant ORDER BY p.v
 -- The limits are those of the permit in force on the day when there is one (limit_source
 -- 'permit'; the permit outranks the feed), else the strictest the feed stated for the day
 -- ('feed'); feed_limit_min/max keep what the feed said either way.
--- compliant: the day's mean of valid readings (flag N or empty) lies within the limits;
--- NULL for pollutants without a compliance role and for days with no valid reading.
+-- measured_mean: the mean of the day's valid readings (flag N or empty). corrected_mean: the
+-- mean corrected to the permit's reference O2 (HJ 75-2017: C × (21 − O2ref) / (21 − O2), or the
+-- feed's stated 折算 value), over the valid readings that carry either; without a reference O2,
+-- the mean of the stated corrected values. mean: the one judged — corrected when the permit has
+-- a reference O2 and the day has corrected values (judged_on 'corrected'), else measured.
+-- sufficient: automatic monitoring (the permit's mode) needs at least daily_min_valid_hours
+-- valid values in a day (HJ 75-2017: 20); a day with fewer is not judged (compliant NULL).
+-- compliant: the mean lies within the limits; NULL for pollutants without a compliance role,
+-- days with no valid reading, days without any limit and insufficient days (unjudged_reason
+-- says which of the last two).
 -- The mean is a floating-point sum divided by a count, so a relative 1e-9 keeps a mean that is
 -- exactly on its limit (0.1, 0.2, 0.3 against 0.2) compliant.
 CREATE VIEW analytics.emission_daily AS
@@ -41,12 +49,12 @@ SELECT s.enterprise_id,
        s.pollutant,
        coalesce(p.compliance, false) AS compliance_pollutant,
        d.day,
-       m.mean,
+       j.mean,
        l.limit_min,
        l.limit_max,
-       CASE WHEN p.compliance AND m.mean IS NOT NULL THEN
-                (l.limit_min IS NULL OR m.mean >= l.limit_min - abs(l.limit_min) * 1e-9)
-            AND (l.limit_max IS NULL OR m.mean <= l.limit_max + abs(l.limit_max) * 1e-9)
+       CASE WHEN p.compliance AND j.mean IS NOT NULL AND v.sufficient AND l.limit_source IS NOT NULL THEN
+                (l.limit_min IS NULL OR j.mean >= l.limit_min - abs(l.limit_min) * 1e-9)
+            AND (l.limit_max IS NULL OR j.mean <= l.limit_max + abs(l.limit_max) * 1e-9)
        END AS compliant,
        d.valid_count,
        d.flagged_count,
@@ -56,15 +64,43 @@ SELECT s.enterprise_id,
        d.limit_max AS feed_limit_max,
        pm.valid_from AS permit_valid_from,
        pm.o2_reference,
-       pm.monitoring
+       pm.monitoring,
+       m.measured_mean,
+       c.corrected_mean,
+       j.judged_on,
+       v.sufficient,
+       CASE WHEN NOT coalesce(p.compliance, false) OR d.valid_count = 0 THEN NULL
+            WHEN l.limit_source IS NULL THEN 'no limit: no permit in force, and the feed states none'
+            WHEN NOT v.sufficient THEN
+                format('%s valid hourly values; automatic monitoring needs %s', d.valid_count, h.hours)
+       END AS unjudged_reason
 FROM envmon.emission_daily d
 JOIN envmon.emission_series s ON s.series_id = d.series_id
-CROSS JOIN LATERAL (SELECT CASE WHEN d.valid_count > 0 THEN d.value_sum / d.valid_count END AS mean) m
+CROSS JOIN (SELECT coalesce((SELECT value::integer FROM envmon.setting WHERE key = 'daily_min_valid_hours'), 20) AS hours) h
 LEFT JOIN envmon.emission_pollutant p ON p.pollutant = s.pollutant
 LEFT JOIN envmon.site e ON e.kind = 'enterprise' AND e.parent_id = '' AND e.site_id = s.enterprise_id
 LEFT JOIN analytics.permits pm
   ON pm.enterprise_id = s.enterprise_id AND pm.outlet_id = s.outlet_id AND pm.pollutant = s.pollutant
  AND d.day BETWEEN pm.valid_from AND pm.in_force_until
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN d.valid_count > 0 THEN d.value_sum / d.valid_count END AS measured_mean
+) m
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN pm.o2_reference IS NOT NULL AND d.corrected_count + d.dilution_count > 0 THEN
+                    (coalesce(d.corrected_sum, 0) + (21 - pm.o2_reference) * coalesce(d.dilution_sum, 0))
+                    / (d.corrected_count + d.dilution_count)
+                WHEN d.corrected_count > 0 THEN d.corrected_sum / d.corrected_count
+           END AS corrected_mean
+) c
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN pm.o2_reference IS NOT NULL AND c.corrected_mean IS NOT NULL THEN c.corrected_mean
+                ELSE m.measured_mean END AS mean,
+           CASE WHEN pm.o2_reference IS NOT NULL AND c.corrected_mean IS NOT NULL THEN 'corrected'
+                WHEN m.measured_mean IS NOT NULL THEN 'measured' END AS judged_on
+) j
+CROSS JOIN LATERAL (
+    SELECT coalesce(pm.monitoring, 'manual') <> 'automatic' OR d.valid_count >= h.hours AS sufficient
+) v
 CROSS JOIN LATERAL (
     SELECT CASE WHEN pm.valid_from IS NOT NULL THEN pm.limit_min ELSE d.limit_min END AS limit_min,
            CASE WHEN pm.valid_from IS NOT NULL THEN pm.limit_max ELSE d.limit_max END AS limit_max,
@@ -90,26 +126,29 @@ GROUP BY enterprise_id, enterprise_name, district, outlet_id, pollutant, date_tr
 -- The days on which a compliance pollutant's daily mean broke its limit (for alerts and reports).
 CREATE VIEW analytics.emission_exceedances AS
 SELECT enterprise_id, enterprise_name, district, outlet_id, pollutant, day, mean,
-       limit_min, limit_max, valid_count, flagged_count
+       limit_min, limit_max, valid_count, flagged_count, judged_on, measured_mean, corrected_mean
 FROM analytics.emission_daily
 WHERE compliant = false;
 
 -- One row per enterprise and local day on which it reported at least one valid daily mean of a
--- compliance pollutant; the day complies when all of them comply (the "event" of provincial
--- key-source reports). Grouped on the enterprise id alone, names joined afterwards: this is
--- the one pass over the daily aggregate that every emissions metric rests on.
+-- compliance pollutant; the day complies when all of its judged means comply (the "event" of
+-- provincial key-source reports). Insufficient series-days (automatic monitoring with too few
+-- valid hours) are not judged: counted in insufficient_series; a day with no judged series has
+-- compliant NULL. Grouped on the enterprise id alone, names joined afterwards: this is the one
+-- pass over the daily aggregate that every emissions metric rests on.
 CREATE VIEW analytics.enterprise_day AS
 WITH by_day AS (
     SELECT enterprise_id, day,
-           count(*) AS reporting_series,
+           count(*) FILTER (WHERE compliant IS NOT NULL) AS reporting_series,
            count(*) FILTER (WHERE NOT compliant) AS failing_series,
-           bool_and(compliant) AS compliant
+           bool_and(compliant) AS compliant,
+           count(*) FILTER (WHERE NOT sufficient) AS insufficient_series
     FROM analytics.emission_daily
     WHERE compliance_pollutant AND valid_count > 0
     GROUP BY enterprise_id, day
 )
 SELECT b.enterprise_id, e.name AS enterprise_name, e.district, b.day,
-       b.reporting_series, b.failing_series, b.compliant
+       b.reporting_series, b.failing_series, b.compliant, b.insufficient_series
 FROM by_day b
 LEFT JOIN envmon.site e ON e.kind = 'enterprise' AND e.parent_id = '' AND e.site_id = b.enterprise_id;
 
@@ -121,8 +160,9 @@ LEFT JOIN envmon.site e ON e.kind = 'enterprise' AND e.parent_id = '' AND e.site
 CREATE VIEW analytics.enterprise_period AS
 WITH by_month AS (
     SELECT enterprise_id, date_trunc('month', day::timestamp)::date AS month_start,
-           count(*) AS reporting_days,
+           count(*) FILTER (WHERE compliant IS NOT NULL) AS reporting_days,
            count(*) FILTER (WHERE compliant) AS compliant_days,
+           count(*) FILTER (WHERE insufficient_series > 0) AS insufficient_days,
            min(day) FILTER (WHERE NOT compliant) AS first_failing_day
     FROM analytics.enterprise_day
     GROUP BY enterprise_id, date_trunc('month', day::timestamp)::date
@@ -130,6 +170,7 @@ WITH by_month AS (
     SELECT m.enterprise_id, p.granularity, p.period, p.period_start, p.period_end,
            sum(m.reporting_days)::integer AS reporting_days,
            sum(m.compliant_days)::integer AS compliant_days,
+           sum(m.insufficient_days)::integer AS insufficient_days,
            min(m.first_failing_day) AS first_failing_day
     FROM by_month m
     CROSS JOIN LATERAL envmon.containing_periods(
@@ -139,8 +180,9 @@ WITH by_month AS (
 SELECT b.enterprise_id, e.name AS enterprise_name, e.district,
        b.granularity, b.period, b.period_start, b.period_end,
        b.reporting_days, b.compliant_days,
-       b.compliant_days = b.reporting_days AS compliant,
-       b.first_failing_day
+       CASE WHEN b.reporting_days > 0 THEN b.compliant_days = b.reporting_days END AS compliant,
+       b.first_failing_day,
+       b.insufficient_days
 FROM by_period b
 LEFT JOIN envmon.site e ON e.kind = 'enterprise' AND e.parent_id = '' AND e.site_id = b.enterprise_id;
 
@@ -150,13 +192,14 @@ CREATE VIEW analytics.enterprise_compliance AS
 SELECT ep.enterprise_id, ep.enterprise_name, ep.district,
        ep.period, ep.period_start, ep.period_end,
        ep.compliant, ep.reporting_days, ep.compliant_days,
-       trim_scale(ep.compliant_days::numeric / ep.reporting_days) AS compliant_day_share,
+       trim_scale(ep.compliant_days::numeric / nullif(ep.reporting_days, 0)) AS compliant_day_share,
        ep.first_failing_day,
        f.outlet_id AS first_failing_outlet,
        f.pollutant AS first_failing_pollutant,
        f.mean AS first_failing_mean,
        f.limit_min AS first_failing_limit_min,
-       f.limit_max AS first_failing_limit_max
+       f.limit_max AS first_failing_limit_max,
+       ep.insufficient_days
 FROM analytics.enterprise_period ep
 LEFT JOIN LATERAL (
     SELECT x.outlet_id, x.pollutant, x.mean, x.limit_min, x.limit_max

@@ -9,13 +9,14 @@
 -- which plan_progress matches against a target's granularity.
 CREATE VIEW analytics.metric_series AS
 WITH emissions AS (
-    -- An enterprise counts when it reported a valid daily mean of a compliance pollutant.
+    -- An enterprise counts when it reported a judged daily mean of a compliance pollutant.
     SELECT sc.scope, ep.granularity, ep.period, ep.period_start, ep.period_end,
            count(*) FILTER (WHERE ep.compliant)::numeric AS stably_compliant,
            count(*)::numeric AS enterprises,
            sum(ep.compliant_days::numeric / ep.reporting_days) AS compliant_day_shares
     FROM analytics.enterprise_period ep
     CROSS JOIN LATERAL envmon.scopes_of(ep.district) sc
+    WHERE ep.reporting_days > 0  -- an enterprise with only insufficient days is not judged
     GROUP BY sc.scope, ep.granularity, ep.period, ep.period_start, ep.period_end
 ), water AS (
     -- Second-level sections with a period class; the share at class Ⅴ or better.

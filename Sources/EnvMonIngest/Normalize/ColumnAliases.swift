@@ -72,6 +72,8 @@ public enum ColumnAliases {
                 FeedColumn("unit", ["单位"]),
                 FeedColumn("limit", ["排放限值", "标准限值", "限值"], quantity: .emissionConcentration),
                 FeedColumn("flag", ["数据标记"]),
+                FeedColumn("corrected", ["折算浓度", "折算值", "折算"], quantity: .emissionConcentration),
+                FeedColumn("o2", ["氧含量", "含氧量", "O2"], quantity: .percent),
             ]
         case .sewage:
             return [

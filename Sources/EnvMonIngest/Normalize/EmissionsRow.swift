@@ -19,13 +19,17 @@ enum EmissionsRow {
         if let known = memo.statics[key] {
             let measuredAt = memo.timestamp(&row)
             // A plain decimal in range needs no DecimalText: PostgreSQL reads it to the same double.
+            var fields: [String?]
             if known.exponent == 0, let (text, number) = memo.plainValue(row),
                !((known.isPH || known.isCompliance) && number < 0), !(known.isPH && number > 14) {
-                return known.fields(measuredAt: measuredAt, value: text, below: false)
+                fields = known.fields(measuredAt: measuredAt, value: text, below: false)
+            } else {
+                let (value, below) = Self.value(&row, isPH: known.isPH, isCompliance: known.isCompliance,
+                                                exponent: known.exponent)
+                fields = known.fields(measuredAt: measuredAt, value: value, below: below)
             }
-            let (value, below) = Self.value(&row, isPH: known.isPH, isCompliance: known.isCompliance,
-                                            exponent: known.exponent)
-            return known.fields(measuredAt: measuredAt, value: value, below: below)
+            if memo.hasOxygen { oxygen(&row, exponent: known.exponent, into: &fields) }
+            return fields
         }
         var staticRejections = 0
         var before = row.rejections.count
@@ -65,7 +69,27 @@ enum EmissionsRow {
             limitMin: limits.min?.plain, limitMax: limits.max?.plain, flag: flag, exponent: exponent, isPH: isPH,
             isCompliance: isCompliance)
         if staticRejections == 0 { memo.remember(key, known) }
-        return known.fields(measuredAt: measuredAt, value: value, below: below)
+        var fields = known.fields(measuredAt: measuredAt, value: value, below: below)
+        if memo.hasOxygen { oxygen(&row, exponent: exponent, into: &fields) }
+        return fields
+    }
+
+    /// `corrected` (the O2-corrected concentration the feed states, 折算, in the value's unit
+    /// unless its header names one) and `o2` (the flue gas's O2 in %, below 21) into `fields`.
+    static func oxygen(_ row: inout RowCells, exponent: Int, into fields: inout [String?]) {
+        var below = false
+        if row.has("corrected") {
+            let scale = row.layout.columns["corrected"]?.conversion?.exponent ?? exponent
+            fields[EmissionsColumn.corrected.position] = row.number("corrected", unitExponent: scale,
+                                                                    belowDetection: &below)?.plain
+        }
+        if row.has("o2"), let o2 = row.number("o2", belowDetection: &below) {
+            if o2.double >= 21 {
+                row.reject("o2", "an O2 of 21 % or more is air, not flue gas: the reading cannot be corrected")
+            } else {
+                fields[EmissionsColumn.o2.position] = o2.plain
+            }
+        }
     }
 
     /// The value in the stored unit (nil when missing or rejected), and whether it was below
@@ -105,10 +129,8 @@ enum EmissionsRow {
     /// `limit_min` and `limit_max`: `35` → (nil, 35); pH `6-9` → (6, 9).
     static func limit(_ row: inout RowCells, pollutant: String?, isCompliance: Bool,
                               exponent: Int) -> (min: DecimalText?, max: DecimalText?) {
-        guard let written = row.text("limit") else {
-            if isCompliance, let pollutant { row.reject("limit", "a limit is required for \(pollutant)") }
-            return (nil, nil)
-        }
+        // No limit in the feed: the permit in force gives it (a day with neither is not judged).
+        guard let written = row.text("limit") else { return (nil, nil) }
         let scale = row.layout.columns["limit"]?.conversion?.exponent ?? exponent
         var text = TextFolding.trimmed(written)
         for prefix in ["≤", "<="] where text.hasPrefix(prefix) { text = String(text.dropFirst(prefix.count)) }
@@ -219,6 +241,8 @@ struct EmissionsMemo: Sendable {
     /// The date column, when date and time are in two columns.
     private let dateIndex: Int?
     private let valueIndex: Int?
+    /// Whether the upload has a `corrected` or an `o2` column.
+    let hasOxygen: Bool
     private(set) var statics: [Key: Static] = [:]
     private var times: [String: Time] = [:]
 
@@ -227,6 +251,7 @@ struct EmissionsMemo: Sendable {
         timeIndex = layout.columns["measured_at"]?.index
         dateIndex = layout.columns["measured_date"]?.index
         valueIndex = layout.columns["value"]?.index
+        hasOxygen = layout.columns["corrected"] != nil || layout.columns["o2"] != nil
     }
 
     func key(of row: RowCells) -> Key {

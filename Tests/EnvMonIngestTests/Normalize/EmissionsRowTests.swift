@@ -11,8 +11,24 @@ import Testing
         ])
         #expect(result == .record(StagingRecord(line: 2, fields: [
             "2", "91310115MA1H7AB12C", "城东热电有限公司", "城关街道", "DA001", "SO2", "2026-03-05T08:00:00+08:00",
-            "21.5", "f", "mg/m3", nil, "35", "N", nil,
+            "21.5", "f", "mg/m3", nil, "35", "N", nil, nil, nil,
         ])))
+    }
+
+    @Test func correctedConcentrationAndO2AreKeptWithTheReading() throws {
+        let header = ["企业编码", "排放口编码", "污染物", "监测时间", "实测浓度(μg/m3)", "折算浓度(mg/m3)", "氧含量(%)"]
+        let fields = try Fixture.record(.emissions, header, ["E1", "DA001", "SO2", "2026-03-05 08:00", "21500", "30.2", "8.5"])
+        #expect(fields["value"] == "21.5")
+        #expect(fields["corrected"] == "30.2")
+        #expect(fields["o2"] == "8.5")
+        // Without a unit in its header the corrected value takes the value's unit.
+        let same = try Fixture.record(.emissions, ["企业编码", "排放口编码", "污染物", "监测时间", "监测值", "单位", "折算值", "O2"],
+                                      ["E1", "DA001", "NOx", "2026-03-05 08:00", "40000", "µg/m3", "52000", "20.9"])
+        #expect(same["corrected"] == "52")
+        #expect(same["o2"] == "20.9")
+        let air = try Fixture.rejections(.emissions, header, ["E1", "DA001", "SO2", "2026-03-05 08:00", "21500", "", "21"])
+        #expect(air == [Rejection(line: 2, column: "氧含量(%)", value: "21",
+                                  reason: "an O2 of 21 % or more is air, not flue gas: the reading cannot be corrected")])
     }
 
     @Test(arguments: [
@@ -88,16 +104,19 @@ import Testing
     }
 
     @Test(arguments: ["", "--", "/"])
-    func limitIsRequiredForCompliancePollutants(limit: String) throws {
-        let rejections = try Fixture.rejections(.emissions, Fixture.emissionsHeader, Fixture.emissionsRow(["limit": limit]))
-        #expect(rejections == [Rejection(line: 2, column: "limit", value: limit, reason: "a limit is required for SO2")])
+    func aCompliancePollutantWithoutALimitLoadsForThePermitToJudge(limit: String) throws {
+        let fields = try Fixture.record(.emissions, Fixture.emissionsHeader, Fixture.emissionsRow(["limit": limit]))
+        #expect(fields["pollutant"] == "SO2")
+        #expect(fields["limit_min"] == nil)
+        #expect(fields["limit_max"] == nil)
     }
 
-    @Test func missingLimitColumnIsNamedCanonically() throws {
-        // A JSON record without a `limit` key: the rejection still says which column is missing.
+    @Test func noLimitColumnAtAll() throws {
+        // A JSON record without a `limit` key, as online-monitoring exports are: limits come from permits.
         let header = ["enterprise_id", "outlet_id", "pollutant", "measured_at", "value"]
-        let rejections = try Fixture.rejections(.emissions, header, ["E1", "DA001", "NOx", "2026-03-05 08:00", "40"])
-        #expect(rejections == [Rejection(line: 2, column: "limit", value: nil, reason: "a limit is required for NOx")])
+        let fields = try Fixture.record(.emissions, header, ["E1", "DA001", "NOx", "2026-03-05 08:00", "40"])
+        #expect(fields["value"] == "40")
+        #expect(fields["limit_max"] == nil)
     }
 
     @Test func unreadableLimitIsRejected() throws {
