@@ -59,4 +59,37 @@ public enum BureauWorkbooks {
         let days = calendar.dateComponents([.day], from: epoch, to: date).day ?? 0
         return hour == 0 ? "\(days)" : "\(Double(days) + Double(hour) / 24)"
     }
+
+    /// An online-monitoring platform's hourly export of E9001/DA001 on 2026-03-01: a title, then
+    /// a two-row header with each pollutant merged over 实测浓度 and 折算浓度 and the other columns
+    /// merged over both rows, then 24 hours of SO2, NOx and 烟尘 with O2, flow and a row flag.
+    /// Hour h: SO2 20 + h (折算 ×1.2), NOx 40 + h (×1.2), 烟尘 3 (×1.2), O2 10, flow 120000.
+    public static func wideEmissions() throws -> Data {
+        var builder = WorkbookBuilder()
+        builder.cellFormats = [0, 22]
+        func text(_ ref: String, _ value: String) -> String {
+            #"<c r="\#(ref)" t="inlineStr"><is><t>\#(WorkbookBuilder.escape(value))</t></is></c>"#
+        }
+        func number(_ ref: String, _ value: String) -> String { #"<c r="\#(ref)"><v>\#(value)</v></c>"# }
+        var rows = #"<row r="1">\#(text("A1", "城东热电有限公司 DA001 废气小时均值 2026-03-01"))</row>"#
+        rows += #"<row r="2">"# + text("A2", "企业编码") + text("B2", "排放口编码") + text("C2", "监测时间")
+            + text("D2", "二氧化硫") + text("F2", "氮氧化物") + text("H2", "烟尘") + text("J2", "氧含量(%)")
+            + text("K2", "标干流量(m³/h)") + text("L2", "数据标记") + "</row>"
+        rows += #"<row r="3">"# + ["D", "F", "H"].map { text("\($0)3", "实测浓度(mg/m³)") }.joined()
+            + ["E", "G", "I"].map { text("\($0)3", "折算浓度(mg/m³)") }.joined() + "</row>"
+        for hour in 0..<24 {
+            let row = hour + 4
+            let so2 = 20.0 + Double(hour), nox = 40.0 + Double(hour)
+            rows += #"<row r="\#(row)">"# + text("A\(row)", "E9001") + text("B\(row)", "DA001")
+                + #"<c r="C\#(row)" s="1"><v>\#(excelSerial(year: 2026, month: 3, day: 1, hour: hour))</v></c>"#
+                + number("D\(row)", "\(so2)") + number("E\(row)", "\(so2 * 1.5)")
+                + number("F\(row)", "\(nox)") + number("G\(row)", "\(nox * 1.5)")
+                + number("H\(row)", "3") + number("I\(row)", "4.5")
+                + number("J\(row)", "13") + number("K\(row)", "120000") + text("L\(row)", "N") + "</row>"
+        }
+        let merges = ["A1:L1", "A2:A3", "B2:B3", "C2:C3", "D2:E2", "F2:G2", "H2:I2", "J2:J3", "K2:K3", "L2:L3"]
+        builder.addSheet("小时数据", rows: rows, after: #"<mergeCells count="\#(merges.count)">"#
+            + merges.map { #"<mergeCell ref="\#($0)"/>"# }.joined() + "</mergeCells>")
+        return try builder.build()
+    }
 }

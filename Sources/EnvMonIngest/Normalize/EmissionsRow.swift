@@ -241,6 +241,8 @@ struct EmissionsMemo: Sendable {
     /// The date column, when date and time are in two columns.
     private let dateIndex: Int?
     private let valueIndex: Int?
+    /// One memo per pollutant group of a wide export.
+    var groups: [EmissionsMemo] = []
     /// Whether the upload has a `corrected` or an `o2` column.
     let hasOxygen: Bool
     private(set) var statics: [Key: Static] = [:]

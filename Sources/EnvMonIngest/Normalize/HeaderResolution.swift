@@ -73,7 +73,7 @@ struct HeaderLayout: Sendable {
             columns["section_id"] = name
         }
         let totalColumns = ["enterprise_id", "enterprise_name", "plant_id", "plant_name", "section_id",
-                            "section_name", "district"]
+                            "section_name", "district", "measured_at", "sampled_at"]
         totalColumnIndices = Array(Set(totalColumns.compactMap { columns[$0]?.index })).sorted()
         width = (columns.values.map(\.index) + unknown.map(\.index)).max().map { $0 + 1 } ?? 0
     }

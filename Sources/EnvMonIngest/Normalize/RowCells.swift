@@ -31,10 +31,18 @@ struct RowCells {
         rejections.append(Rejection(line: line, column: header, value: column.flatMap { raw($0) }, reason: reason))
     }
 
-    /// Whether this is a total row: 合计/总计/小计 in the id, district or name column.
+    /// The summary rows monitoring exports end with, in the time or id column.
+    static let summaryWords: Set<String> = ["平均值", "最大值", "最小值", "平均", "均值", "样本数", "有效数据个数", "合计", "总计"]
+
+    /// Whether this is a total row: 合计/总计/小计 in the id, district or name column, or a
+    /// summary row (平均值, 最大值, 最小值…) as a whole cell of those or the time column.
     func isTotal(kind: FeedKind) -> Bool {
         layout.totalColumnIndices.contains { index in
             guard index < cells.count, let text = cells[index] else { return false }
+            if let first = text.utf8.first, first >= 0xE0, text.utf8.count <= 24,
+               Self.summaryWords.contains(text.trimmingSpaces) {
+                return true
+            }
             // "计" is E8 AE A1 in UTF-8; most cells do not hold it, so look for it bytewise first.
             var utf8 = text.utf8.makeIterator()
             var previous: (UInt8, UInt8) = (0, 0)

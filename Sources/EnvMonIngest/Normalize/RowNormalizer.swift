@@ -11,6 +11,9 @@ public enum RowOutcome: Sendable, Equatable {
     case skippedTotal
     /// An empty row: ignored.
     case blank
+    /// A row of a wide export: one reading per pollutant with a value; `rejected` readings
+    /// had `rejections` (a cell shared by several readings is named once).
+    case readings([StagingRecord], rejected: Int, rejections: [Rejection])
 }
 
 /// Maps one upload's header to its kind's columns and turns each row into a staging record
@@ -23,6 +26,8 @@ public enum RowOutcome: Sendable, Equatable {
 public struct RowNormalizer: Sendable {
     let options: IngestOptions
     let layout: HeaderLayout
+    /// Set for a wide emissions export (`WideLayout`).
+    var wide: WideLayout?
 
     /// The normalizer for `header`, nil when it lacks a required column (the caller tries the
     /// next row: title rows sit above the header in Excel sheets).
@@ -30,7 +35,15 @@ public struct RowNormalizer: Sendable {
     ///   the same column twice.
     public static func resolve(header: [String], options: IngestOptions) throws(FeedError) -> RowNormalizer? {
         let layout = HeaderLayout(header: header, kind: options.kind)
-        guard layout.missing(kind: options.kind).isEmpty else { return nil }
+        let missing = layout.missing(kind: options.kind)
+        if options.kind == .emissions, !missing.isEmpty, missing.allSatisfy({ $0 == "pollutant" || $0 == "value" }),
+           let wide = WideLayout.detect(header: header, base: layout) {
+            if let problem = layout.problems.first {
+                throw FeedError(layout.problems.count == 1 ? problem : layout.problems.joined(separator: "; "))
+            }
+            return RowNormalizer(options: options, layout: layout, wide: wide)
+        }
+        guard missing.isEmpty else { return nil }
         if let problem = layout.problems.first {
             throw FeedError(layout.problems.count == 1 ? problem : layout.problems.joined(separator: "; "))
         }
@@ -40,7 +53,13 @@ public struct RowNormalizer: Sendable {
     /// Canonical names of the required columns `header` lacks (`period` stands for
     /// `period` or `period_start` + `period_end`).
     public static func missingRequired(header: [String], kind: FeedKind) -> [String] {
-        HeaderLayout(header: header, kind: kind).missing(kind: kind)
+        let layout = HeaderLayout(header: header, kind: kind)
+        let missing = layout.missing(kind: kind)
+        if kind == .emissions, missing.contains("value") || missing.contains("pollutant"),
+           WideLayout.detect(header: header, base: layout) != nil {
+            return missing.filter { $0 != "pollutant" && $0 != "value" }
+        }
+        return missing
     }
 
     /// Normalises one row; `cells` are positional to the header (missing trailing cells are
@@ -51,7 +70,11 @@ public struct RowNormalizer: Sendable {
     }
 
     /// What `normalize(line:cells:memo:)` remembers between rows of this header.
-    func makeMemo() -> EmissionsMemo { EmissionsMemo(layout: layout) }
+    func makeMemo() -> EmissionsMemo {
+        var memo = EmissionsMemo(layout: layout)
+        memo.groups = wide?.layouts.map(EmissionsMemo.init(layout:)) ?? []
+        return memo
+    }
 
     /// Normalises one row, remembering repeated cells' outcomes in `memo` (from `makeMemo`).
     func normalize(line: Int, cells: [String?], memo: inout EmissionsMemo) -> RowOutcome {
@@ -65,6 +88,7 @@ public struct RowNormalizer: Sendable {
                                         value: cells[index].map { $0.replacingOccurrences(of: "\u{0}", with: "\\0") },
                                         reason: "contains a NUL character (byte 0), which cannot be stored")])
         }
+        if let wide { return readings(wide, line: line, cells: cells, memo: &memo) }
         var fields: [String?]
         let (linePosition, extraPosition): (Int, Int)
         switch options.kind {
@@ -91,5 +115,32 @@ public struct RowNormalizer: Sendable {
         fields[linePosition] = String(line)
         fields[extraPosition] = row.extraJSON()
         return .record(StagingRecord(line: line, fields: fields))
+    }
+
+    /// One reading per group of a wide row that has a measured or corrected value.
+    private func readings(_ wide: WideLayout, line: Int, cells: [String?], memo: inout EmissionsMemo) -> RowOutcome {
+        let extended = cells + wide.groups.map { Optional($0.pollutant) }
+        var records: [StagingRecord] = []
+        var rejections: [Rejection] = []
+        var rejected = 0
+        for (number, group) in wide.groups.enumerated() {
+            let present = [group.measured, group.corrected].contains { column in
+                guard let column, column.index < cells.count else { return false }
+                return !CellValue.isNull(cells[column.index])
+            }
+            guard present else { continue }
+            var row = RowCells(line: line, cells: extended, layout: wide.layouts[number], options: options)
+            var fields = EmissionsRow.fields(&row, memo: &memo.groups[number])
+            guard row.rejections.isEmpty else {
+                rejected += 1
+                for rejection in row.rejections where !rejections.contains(rejection) { rejections.append(rejection) }
+                continue
+            }
+            fields[EmissionsColumn.line.position] = String(line)
+            fields[EmissionsColumn.extra.position] = row.extraJSON()
+            records.append(StagingRecord(line: line, fields: fields))
+        }
+        if records.isEmpty && rejected == 0 { return .blank }
+        return .readings(records, rejected: rejected, rejections: rejections)
     }
 }

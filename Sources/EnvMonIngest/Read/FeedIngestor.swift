@@ -73,6 +73,8 @@ public struct FeedIngestor: Sendable {
     private var bestCandidate: (line: Int, missing: [String])?
     private var sawRow = false
     private var headersByKeys: [[String]: KeyedHeader] = [:]
+    /// The last row before the header, for a header written over two rows.
+    private var previousRow: [String]?
     private var output = IngestOutput()
 
     /// What was read so far.
@@ -314,6 +316,16 @@ public struct FeedIngestor: Sendable {
             memo = found.makeMemo()
             return
         }
+        // Two header rows: a pollutant merged over its measures (实测浓度, 折算浓度).
+        if let upper = previousRow {
+            let combined = TwoRowHeader.combine(upper: upper, lower: row.cells)
+            if let found = try RowNormalizer.resolve(header: combined, options: options) {
+                normalizer = found
+                memo = found.makeMemo()
+                return
+            }
+        }
+        previousRow = row.cells
         let missing = RowNormalizer.missingRequired(header: row.cells, kind: options.kind)
         if bestCandidate == nil || missing.count < (bestCandidate?.missing.count ?? .max) {
             bestCandidate = (row.line, missing)
@@ -372,6 +384,11 @@ public struct FeedIngestor: Sendable {
         case .skippedTotal:
             counts.rowsTotal += 1
             counts.rowsSkipped += 1
+        case .readings(let records, let rejected, let rejections):
+            counts.rowsTotal += records.count + rejected
+            counts.rowsRejected += rejected
+            output.records += records
+            output.rejections += rejections
         case .blank:
             break
         }
