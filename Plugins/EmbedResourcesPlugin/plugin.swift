@@ -2,7 +2,7 @@ import Foundation
 import PackagePlugin
 
 /// Generates `EmbeddedResources.swift` for a target from the package's `sql/` (EnvMonStore) or
-/// `alerts/` (EnvMonServer) or `web/` (EnvMonWeb: templates and the stylesheet) folder, so the binary carries its migrations, views and default
+/// `alerts/` (EnvMonServer) or `web/` (EnvMonWeb: templates, the stylesheet and the script) folder, so the binary carries its migrations, views and default
 /// alert files and works from any working directory.
 @main
 struct EmbedResourcesPlugin: BuildToolPlugin {
@@ -17,7 +17,7 @@ struct EmbedResourcesPlugin: BuildToolPlugin {
         let root = context.package.directoryURL.appending(path: folder)
         var inputs: [URL] = []
         if let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) {
-            for case let url as URL in walker where ["sql", "yaml", "yml", "mustache", "css"].contains(url.pathExtension) {
+            for case let url as URL in walker where ["sql", "yaml", "yml", "mustache", "css", "js"].contains(url.pathExtension) {
                 inputs.append(url)
             }
         }

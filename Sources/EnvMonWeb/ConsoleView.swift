@@ -6,7 +6,7 @@ import Mustache
 /// (embedded at build time, like `sql/`). Values are HTML-escaped by the templates; every number
 /// shown is text in a table, for screen readers and for copying into reports.
 public struct ConsoleView: Sendable {
-    private let library: MustacheLibrary
+    let library: MustacheLibrary
 
     /// Loads the embedded templates; a template that does not parse is a build defect.
     public init() throws {
@@ -20,6 +20,9 @@ public struct ConsoleView: Sendable {
 
     /// The stylesheet (`web/assets/console.css`).
     public static var stylesheet: String { EmbeddedResources.files["assets/console.css"] ?? "" }
+
+    /// The script (`web/assets/console.js`): the upload form's progress and status, acknowledging.
+    public static var script: String { EmbeddedResources.files["assets/console.js"] ?? "" }
 
     /// Chinese (`zh-CN`) unless `en`.
     public enum Language: String, Sendable {
@@ -59,11 +62,9 @@ public struct ConsoleView: Sendable {
                 "statusClass": row.status.rawValue, "due": "\(row.due)", "projected": show(row.projected),
             ]
         }
-        let page: [String: Any] = [
-            "lang": lang.rawValue, "csrfToken": csrfToken,
-            "title": en ? "Overview · envmon" : "总览 · envmon",
-            "brand": en ? "Environmental monitoring" : "环境监测平台",
-            "userName": user.name, "roleLabel": Self.role(user.role, en), "signOut": en ? "Sign out" : "退出",
+        var page = chrome(lang, Viewer(user: user, csrfToken: csrfToken), current: .overview,
+                          title: en ? "Overview" : "总览")
+        let content: [String: Any] = [
             "heading": en ? "Overview: the three-year plan" : "总览：三年行动计划目标",
             "caption": en ? "Each target against its latest period (analytics.plan_progress)"
                 : "各项目标与最近一期数值（analytics.plan_progress）",
@@ -71,6 +72,7 @@ public struct ConsoleView: Sendable {
                 : ["指标", "范围", "期间", "当前值", "目标", "状态", "截止日期", "预测值"],
             "rows": rows, "empty": en ? "No targets yet." : "尚无目标。",
         ]
+        page.merge(content) { $1 }
         return library.render(page, withTemplate: "overview") ?? ""
     }
 

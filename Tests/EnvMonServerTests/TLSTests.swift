@@ -31,12 +31,13 @@ struct TLSTests {
         config.port = try ServiceGroupTests.freePort()
         config.tls = TLSFiles(certificate: URL(fileURLWithPath: certificates.certificatePath),
                               key: URL(fileURLWithPath: certificates.keyPath))
-        let app = try Harness.application(testDB, config: config)
+        let log = LogRing()
+        let app = try Harness.application(testDB, config: config, log: log)
         let group = ServiceGroup(configuration: .init(services: [app], logger: Harness.logger))
         let port = config.port
         let trusted = try Self.client(trusting: certificates.caPath)
         let stranger = try Self.client(trusting: certificates.strangerCAPath)
-        try await Harness.bounded("the HTTPS server") {
+        try await Harness.bounded("the HTTPS server", log: log) {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
                 var response: HTTPClientResponse?
@@ -59,15 +60,70 @@ struct TLSTests {
                 await #expect(throws: (any Error).self) {
                     _ = try await stranger.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/healthz"), timeout: .seconds(10))
                 }
-                // Plain HTTP on the TLS port is not answered as HTTP.
-                let plain = try? await ServiceGroupTests.request("http://127.0.0.1:\(port)/healthz")
-                #expect(plain?.0 != 200)
+                // Plain HTTP on the TLS port is not answered as HTTP (a raw socket: no client library's
+                // own timeouts in the way).
+                let plain = try SlowClientTests.connect(port: port, sending: "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                defer { close(plain) }
+                var pollDescriptor = pollfd(fd: plain, events: Int16(POLLIN), revents: 0)
+                let deadline = ContinuousClock.now + .seconds(300)
+                while ContinuousClock.now < deadline, poll(&pollDescriptor, 1, 0) == 0 {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                var answer = [UInt8](repeating: 0, count: 512)
+                let count = recv(plain, &answer, answer.count, 0)
+                #expect(!String(decoding: answer.prefix(max(0, count)), as: UTF8.self).hasPrefix("HTTP/1.1 200"))
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
             }
         }
         try await trusted.shutdown()
         try await stranger.shutdown()
+    }
+
+    @Test("a client that connects to the HTTPS port and never says hello is closed, and does not hold up shutdown")
+    func silentTLSClients() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let certificates = try TestCertificates(in: directory)
+        let testDB = try await TestDatabase.make()
+        var config = ServerConfiguration.test
+        config.workers = 0
+        config.idleTimeout = .seconds(1)
+        config.port = try ServiceGroupTests.freePort()
+        config.tls = TLSFiles(certificate: URL(fileURLWithPath: certificates.certificatePath),
+                              key: URL(fileURLWithPath: certificates.keyPath))
+        let app = try Harness.application(testDB, config: config)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: Harness.logger))
+        let port = config.port
+        let trusted = try Self.client(trusting: certificates.caPath)
+        try await Harness.bounded("the HTTPS server") {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                var ready: HTTPClientResponse?
+                for _ in 0..<3000 where ready?.status.code != 200 {
+                    ready = try? await trusted.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/readyz"), timeout: .seconds(10))
+                    if ready?.status.code != 200 { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                #expect(ready?.status.code == 200)
+                // Five clients that connect and send nothing, one that sends half a ClientHello.
+                var silent = try (0..<5).map { _ in try SlowClientTests.connect(port: port, sending: "") }
+                silent.append(try SlowClientTests.connect(port: port, sending: "\u{16}\u{03}\u{01}"))
+                defer { silent.forEach { close($0) } }
+                for fd in silent {
+                    var byte: UInt8 = 0
+                    var pollDescriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    let deadline = ContinuousClock.now + .seconds(300)
+                    while ContinuousClock.now < deadline, poll(&pollDescriptor, 1, 0) == 0 {
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                    #expect(recv(fd, &byte, 1, 0) <= 0)  // closed by the server: end of file (or reset)
+                }
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+        }
+        try await trusted.shutdown()
     }
 
     @Test("a missing certificate or a key of another certificate is a one-line error at start")

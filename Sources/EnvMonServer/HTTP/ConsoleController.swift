@@ -7,31 +7,70 @@ import Hummingbird
 import NIOCore
 
 /// The web console's pages for signed-in users (the session cookie of `POST /login`); without a
-/// session a page sends the browser to `/login`. Pages read the same analytics views as the API
-/// and analysts, so a page and a query never disagree.
+/// session a page sends the browser to `/login`. Pages read the same analytics views and stores
+/// as the API and analysts, so a page and a query never disagree; their forms act through the
+/// `/v1` API (`/assets/console.js`), with the session's CSRF token.
 struct ConsoleController {
     let database: Database
     let view: ConsoleView
 
+    /// Rejected rows shown per page of `/uploads/{id}`.
+    static let rejectionsPerPage = 100
+
     func addRoutes(to router: Router<APIContext>) {
-        router.get("/") { request, _ in try await overview(request) }
-        router.get("assets/console.css") { _, _ in
-            var response = Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8"],
-                                    body: .init(byteBuffer: ByteBuffer(string: ConsoleView.stylesheet)))
-            response.headers[.cacheControl] = "max-age=3600"
-            return response
+        router.get("/") { request, _ in try await page(request) { viewer, lang in
+            view.overview(lang, user: viewer.user, csrfToken: viewer.csrfToken, plan: try await PlanStore(database: database).progress())
+        } }
+        router.get("uploads") { request, _ in try await page(request) { viewer, lang in
+            view.uploads(lang, viewer, uploads: try await UploadQueries(database: database).list(limit: 100), zone: try await zone())
+        } }
+        router.get("uploads/{id}") { request, context in
+            guard let id = context.parameters.get("id", as: Int64.self), id > 0 else { return notFound(request) }
+            let number = request.uri.queryParameters["page"].flatMap { Int($0) }.map { max(1, min($0, 100_000)) } ?? 1
+            guard let upload = try await UploadQueries(database: database).upload(id: id) else { return notFound(request) }
+            return try await page(request) { viewer, lang in
+                let rejections = try await UploadQueries(database: database).rejections(
+                    uploadID: id, limit: Self.rejectionsPerPage + 1, offset: (number - 1) * Self.rejectionsPerPage)
+                return view.upload(lang, viewer, upload: upload, rejections: rejections, page: number,
+                                   pageSize: Self.rejectionsPerPage, zone: try await zone())
+            }
         }
+        router.get("alerts") { request, _ in try await page(request) { viewer, lang in
+            let store = AlertStore(database: database)
+            let open = try await store.list(state: .firing) + store.list(state: .pending)
+            return view.alerts(lang, viewer, alerts: open, zone: try await zone())
+        } }
+        router.get("assets/console.css") { _, _ in Self.asset(ConsoleView.stylesheet, type: "text/css; charset=utf-8") }
+        router.get("assets/console.js") { _, _ in Self.asset(ConsoleView.script, type: "text/javascript; charset=utf-8") }
     }
 
-    /// 总览: the plan's targets.
-    private func overview(_ request: Request) async throws -> Response {
+    /// A page for the signed-in user, or a redirect to the sign-in form.
+    private func page(_ request: Request, _ render: (ConsoleView.Viewer, ConsoleView.Language) async throws -> String) async throws -> Response {
         guard let secret = request.cookies[SessionController.cookieName]?.value,
               let session = try await ConsoleUserStore(database: database).session(secret: secret) else {
             return Response(status: .seeOther, headers: [.location: "/login"])
         }
-        let plan = try await PlanStore(database: database).progress()
-        return Self.html(view.overview(SessionController.language(request), user: session.user,
-                                       csrfToken: session.csrfToken, plan: plan))
+        let viewer = ConsoleView.Viewer(user: session.user, csrfToken: session.csrfToken)
+        return Self.html(try await render(viewer, SessionController.language(request)))
+    }
+
+    private func notFound(_ request: Request) -> Response {
+        let english = SessionController.language(request) == .english
+        return Self.html(english ? "<!doctype html><title>Not found</title><p>No such page. <a href=\"/\">Overview</a>"
+                                 : "<!doctype html><title>未找到</title><p>没有这个页面。<a href=\"/\">返回总览</a>",
+                         status: .notFound)
+    }
+
+    /// The feed time zone, in which the pages show times.
+    private func zone() async throws -> TimeZone {
+        try await FeedZone.read(database)
+    }
+
+    static func asset(_ text: String, type: String) -> Response {
+        var response = Response(status: .ok, headers: [.contentType: type],
+                                body: .init(byteBuffer: ByteBuffer(string: text)))
+        response.headers[.cacheControl] = "max-age=3600"
+        return response
     }
 
     /// An HTML page: never cached, never framed, nothing but this origin's own resources.
