@@ -19,8 +19,13 @@ struct TLSTests {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    @Test("--tls-cert/--tls-key serve HTTPS with HSTS; plain HTTP and an untrusted CA get nothing")
-    func https() async throws {
+    /// Runs the application over HTTPS with certificates made for the test, waits until
+    /// `/readyz` answers 200 to a client trusting their CA, runs `body` with the port, the
+    /// certificates and that client, then shuts the server down gracefully.
+    static func withHTTPSServer(
+        idleTimeout: Duration? = nil,
+        _ body: @escaping @Sendable (Int, TestCertificates, HTTPClient) async throws -> Void
+    ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -28,6 +33,7 @@ struct TLSTests {
         let testDB = try await TestDatabase.make()
         var config = ServerConfiguration.test
         config.workers = 0
+        if let idleTimeout { config.idleTimeout = idleTimeout }
         config.port = try ServiceGroupTests.freePort()
         config.tls = TLSFiles(certificate: URL(fileURLWithPath: certificates.certificatePath),
                               key: URL(fileURLWithPath: certificates.keyPath))
@@ -36,7 +42,6 @@ struct TLSTests {
         let group = ServiceGroup(configuration: .init(services: [app], logger: Harness.logger))
         let port = config.port
         let trusted = try Self.client(trusting: certificates.caPath)
-        let stranger = try Self.client(trusting: certificates.strangerCAPath)
         try await Harness.bounded("the HTTPS server", log: log) {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
@@ -48,82 +53,57 @@ struct TLSTests {
                 #expect(response?.status.code == 200)
                 #expect(response?.headers.first(name: "Strict-Transport-Security") == "max-age=31536000")
                 #expect(response?.headers.first(name: "X-Content-Type-Options") == "nosniff")
-                // TLS 1.1 and older are refused.
-                await #expect(throws: (any Error).self) {
-                    var old = TLSConfiguration.makeClientConfiguration()
-                    old.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(certificates.caPath))
-                    old.maximumTLSVersion = .tlsv11
-                    let legacy = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: old))
-                    defer { _ = legacy.shutdown() }
-                    _ = try await legacy.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/healthz"), timeout: .seconds(10))
+                do {
+                    try await body(port, certificates, trusted)
+                } catch {
+                    await group.triggerGracefulShutdown()
+                    throw error
                 }
-                await #expect(throws: (any Error).self) {
-                    _ = try await stranger.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/healthz"), timeout: .seconds(10))
-                }
-                // Plain HTTP on the TLS port is not answered as HTTP (a raw socket: no client library's
-                // own timeouts in the way).
-                let plain = try SlowClientTests.connect(port: port, sending: "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-                defer { close(plain) }
-                var pollDescriptor = pollfd(fd: plain, events: Int16(POLLIN), revents: 0)
-                let deadline = ContinuousClock.now + .seconds(300)
-                while ContinuousClock.now < deadline, poll(&pollDescriptor, 1, 0) == 0 {
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-                var answer = [UInt8](repeating: 0, count: 512)
-                let count = recv(plain, &answer, answer.count, 0)
-                #expect(!String(decoding: answer.prefix(max(0, count)), as: UTF8.self).hasPrefix("HTTP/1.1 200"))
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
             }
         }
         try await trusted.shutdown()
-        try await stranger.shutdown()
+    }
+
+    @Test("--tls-cert/--tls-key serve HTTPS with HSTS; plain HTTP and an untrusted CA get nothing")
+    func https() async throws {
+        try await Self.withHTTPSServer { port, certificates, _ in
+            // TLS 1.1 and older are refused.
+            await #expect(throws: (any Error).self) {
+                var old = TLSConfiguration.makeClientConfiguration()
+                old.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(certificates.caPath))
+                old.maximumTLSVersion = .tlsv11
+                let legacy = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: old))
+                defer { _ = legacy.shutdown() }
+                _ = try await legacy.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/healthz"), timeout: .seconds(10))
+            }
+            let stranger = try Self.client(trusting: certificates.strangerCAPath)
+            await #expect(throws: (any Error).self) {
+                _ = try await stranger.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/healthz"), timeout: .seconds(10))
+            }
+            try await stranger.shutdown()
+            // Plain HTTP on the TLS port is not answered as HTTP (a raw socket: no client library's
+            // own timeouts in the way).
+            let plain = try SlowClientTests.connect(port: port, sending: "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            defer { close(plain) }
+            let answer = try await SlowClientTests.firstBytes(plain)
+            #expect(!String(decoding: answer, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+        }
     }
 
     @Test("a client that connects to the HTTPS port and never says hello is closed, and does not hold up shutdown")
     func silentTLSClients() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-tls-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let certificates = try TestCertificates(in: directory)
-        let testDB = try await TestDatabase.make()
-        var config = ServerConfiguration.test
-        config.workers = 0
-        config.idleTimeout = .seconds(1)
-        config.port = try ServiceGroupTests.freePort()
-        config.tls = TLSFiles(certificate: URL(fileURLWithPath: certificates.certificatePath),
-                              key: URL(fileURLWithPath: certificates.keyPath))
-        let app = try Harness.application(testDB, config: config)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: Harness.logger))
-        let port = config.port
-        let trusted = try Self.client(trusting: certificates.caPath)
-        try await Harness.bounded("the HTTPS server") {
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                var ready: HTTPClientResponse?
-                for _ in 0..<3000 where ready?.status.code != 200 {
-                    ready = try? await trusted.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/readyz"), timeout: .seconds(10))
-                    if ready?.status.code != 200 { try await Task.sleep(for: .milliseconds(100)) }
-                }
-                #expect(ready?.status.code == 200)
-                // Five clients that connect and send nothing, one that sends half a ClientHello.
-                var silent = try (0..<5).map { _ in try SlowClientTests.connect(port: port, sending: "") }
-                silent.append(try SlowClientTests.connect(port: port, sending: "\u{16}\u{03}\u{01}"))
-                defer { silent.forEach { close($0) } }
-                for fd in silent {
-                    var byte: UInt8 = 0
-                    var pollDescriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                    let deadline = ContinuousClock.now + .seconds(300)
-                    while ContinuousClock.now < deadline, poll(&pollDescriptor, 1, 0) == 0 {
-                        try await Task.sleep(for: .milliseconds(50))
-                    }
-                    #expect(recv(fd, &byte, 1, 0) <= 0)  // closed by the server: end of file (or reset)
-                }
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
+        try await Self.withHTTPSServer(idleTimeout: .seconds(1)) { port, _, _ in
+            // Five clients that connect and send nothing, one that sends half a ClientHello.
+            var silent = try (0..<5).map { _ in try SlowClientTests.connect(port: port, sending: "") }
+            silent.append(try SlowClientTests.connect(port: port, sending: "\u{16}\u{03}\u{01}"))
+            defer { silent.forEach { close($0) } }
+            for fd in silent {
+                // Closed by the server: end of file (or a reset), nothing sent.
+                #expect(try await SlowClientTests.firstBytes(fd).isEmpty)
             }
         }
-        try await trusted.shutdown()
     }
 
     @Test("a missing certificate or a key of another certificate is a one-line error at start")

@@ -37,11 +37,7 @@ enum EmissionsRow {
         let name = row.text("enterprise_name")
         let district = row.text("district")
         let outlet = row.id("outlet_id")
-        var pollutant: String?
-        if let written = row.text("pollutant", required: true) {
-            pollutant = PollutantCodes.canonical(written)
-            if pollutant == nil { row.reject("pollutant", "unknown pollutant code") }
-        }
+        let pollutant = Self.pollutant(&row)
         staticRejections += row.rejections.count - before
         let measuredAt = memo.timestamp(&row)
         let isCompliance = pollutant.map { PollutantCodes.complianceUnit[$0] != nil } ?? false
@@ -72,6 +68,14 @@ enum EmissionsRow {
         var fields = known.fields(measuredAt: measuredAt, value: value, below: below)
         if memo.hasOxygen { oxygen(&row, exponent: exponent, into: &fields) }
         return fields
+    }
+
+    /// The stored pollutant of the row's `pollutant` cell (a code or a name); nil (rejected) when unknown.
+    static func pollutant(_ row: inout RowCells) -> String? {
+        guard let written = row.text("pollutant", required: true) else { return nil }
+        let pollutant = PollutantCodes.canonical(written)
+        if pollutant == nil { row.reject("pollutant", "unknown pollutant code") }
+        return pollutant
     }
 
     /// `corrected` (the O2-corrected concentration the feed states, 折算, in the value's unit

@@ -15,11 +15,7 @@ enum PermitRow {
         let enterprise = row.id("enterprise_id")
         let name = row.text("enterprise_name")
         let outlet = row.id("outlet_id")
-        var pollutant: String?
-        if let written = row.text("pollutant", required: true) {
-            pollutant = PollutantCodes.canonical(written)
-            if pollutant == nil { row.reject("pollutant", "unknown pollutant code") }
-        }
+        let pollutant = EmissionsRow.pollutant(&row)
         let isCompliance = pollutant.map { PollutantCodes.complianceUnit[$0] != nil } ?? false
         let (unit, exponent) = unitOfRow(&row, pollutant: pollutant, isCompliance: isCompliance)
         var limits: (min: DecimalText?, max: DecimalText?) = (nil, nil)
