@@ -18,13 +18,15 @@ extension ConsoleView {
 
     /// The pages of the navigation bar, in order.
     public enum Page: String, CaseIterable, Sendable {
-        case overview = "/", alerts = "/alerts", uploads = "/uploads"
+        case overview = "/", alerts = "/alerts", uploads = "/uploads", water = "/water", sites = "/sites"
 
         func label(_ en: Bool) -> String {
             switch self {
             case .overview: en ? "Overview" : "总览"
             case .alerts: en ? "Alerts" : "预警"
             case .uploads: en ? "Uploads" : "数据上报"
+            case .water: en ? "Water sections" : "水质断面"
+            case .sites: en ? "Data completeness" : "数据完整性"
             }
         }
     }
@@ -185,5 +187,74 @@ extension ConsoleView {
             }
         page["empty"] = en ? "No open alert." : "当前没有未关闭的预警。"
         return library.render(page, withTemplate: "alerts") ?? ""
+    }
+
+    // MARK: Data completeness and water
+
+    /// 数据完整性: each place's latest data, the silent ones first; overdue when its feed's
+    /// usual cadence (`AlertRule.defaultCadence`) has passed since.
+    public func sites(_ lang: Language, _ viewer: Viewer, sites: [SiteFreshnessRow], now: Date, zone: TimeZone) -> String {
+        let en = lang == .english
+        var page = chrome(lang, viewer, current: .sites, title: en ? "Data completeness" : "数据完整性")
+        page["heading"] = en ? "Data completeness: the latest data of each place" : "数据完整性：各点位最近一次数据"
+        page["columns"] = en ? ["Feed", "Place", "Name", "Sub-district", "Latest data", "State"]
+            : ["数据类型", "点位编码", "名称", "街道", "最近数据", "状态"]
+        var overdue = 0
+        page["rows"] = sites.map { site -> [String: Any] in
+            let cadence = AlertRule.defaultCadence[site.feedKind]
+            let late = site.lastDataAt.map { date in cadence.map { now.timeIntervalSince(date) > $0 } ?? false } ?? true
+            if late { overdue += 1 }
+            return [
+                "kind": Self.kindLabel(site.feedKind, en), "id": site.siteID, "name": site.siteName ?? "—",
+                "district": site.district ?? "—", "last": site.lastDataAt.map { Self.time($0, zone) } ?? (en ? "never" : "从未上报"),
+                "state": late ? (en ? "overdue" : "逾期") : (en ? "on time" : "正常"), "stateClass": late ? "missed" : "met",
+            ]
+        }
+        page["summary"] = en ? "\(overdue) of \(sites.count) places overdue" : "共 \(sites.count) 个点位，\(overdue) 个逾期"
+        page["empty"] = en ? "No place has reported yet." : "尚无点位上报数据。"
+        return library.render(page, withTemplate: "sites") ?? ""
+    }
+
+    /// 水质断面: sections × months, each cell its GB 3838 class in the class's colour, the
+    /// reported class beside it when they differ.
+    public func water(_ lang: Language, _ viewer: Viewer, classes: [SectionClassRow], months: [String]) -> String {
+        let en = lang == .english
+        var page = chrome(lang, viewer, current: .water, title: en ? "Water sections" : "水质断面")
+        page["heading"] = en ? "Surface water sections by month (GB 3838-2002)" : "地表水断面逐月水质类别（GB 3838-2002）"
+        page["sectionLabel"] = en ? "Section" : "断面"
+        page["riverLabel"] = en ? "River" : "河流"
+        page["months"] = months
+        var bySection: [String: [String: SectionClassRow]] = [:]
+        var names: [String: SectionClassRow] = [:]
+        for row in classes {
+            bySection[row.sectionID, default: [:]][row.period] = row
+            names[row.sectionID] = names[row.sectionID] ?? row
+        }
+        page["rows"] = bySection.keys.sorted().map { id -> [String: Any] in
+            let first = names[id]
+            return [
+                "section": first?.sectionName ?? id, "id": id, "river": first?.river ?? "—",
+                "cells": months.map { month -> [String: Any] in
+                    guard let row = bySection[id]?[month], let waterClass = row.waterClass else {
+                        return ["label": "", "cellClass": "none"]
+                    }
+                    var cell: [String: Any] = ["label": row.classLabel ?? "\(waterClass)", "cellClass": "class\(waterClass)"]
+                    if let items = row.decidingItems, !items.isEmpty { cell["title"] = items.joined(separator: ", ") }
+                    if let reported = row.reportedClass, reported != waterClass {
+                        cell["reported"] = en ? "reported \(Self.classLabel(reported))" : "上报\(Self.classLabel(reported))"
+                    }
+                    return cell
+                },
+            ]
+        }
+        page["legend"] = (1...6).map { ["label": Self.classLabel($0), "cellClass": "class\($0)"] }
+        page["empty"] = en ? "No section has samples in these months." : "这些月份没有断面监测数据。"
+        page["note"] = en ? "A cell names the class computed from the month's means; where the feed reported another, it is shown beneath."
+            : "单元格为按月均值计算的类别；与上报类别不一致时在其下注明上报类别。"
+        return library.render(page, withTemplate: "water") ?? ""
+    }
+
+    static func classLabel(_ waterClass: Int) -> String {
+        ["Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ", "劣Ⅴ"][max(0, min(5, waterClass - 1))]
     }
 }

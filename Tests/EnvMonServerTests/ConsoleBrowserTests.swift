@@ -24,6 +24,14 @@ struct ConsoleBrowserTests {
             WWTP03,西园污水处理厂,西园街道,2026-13,300000,290000
             """.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
+        // Two sections sampled last month: 东桥 class Ⅱ, 西闸 劣Ⅴ (DO 1.5).
+        let lastMonth = ConsoleController.lastMonths(2, before: Date(), zone: FeedTimeZone.defaultZone)[0]
+        let water = try await db.ingest(.water, csv: """
+            section_id,section_name,river,river_level,sampled_at,ph,do,codmn,nh3n,tp
+            S01,东桥,东河,2,\(lastMonth)-05 09:00,7.2,6.1,3.5,0.4,0.08
+            S02,西闸,西河,2,\(lastMonth)-05 09:00,7.9,1.5,9.0,2.6,0.5
+            """)
+        try #require(water.status == "loaded")
         var config = ServerConfiguration.test
         config.workers = 1
         _ = try await ServiceGroupTests.withLiveServer(db, config: config) { base in
@@ -60,6 +68,24 @@ struct ConsoleBrowserTests {
                 let facts = try await browser.run("return document.querySelector('dl.facts').textContent")
                 #expect(facts.contains("已入库"), "\(facts)")
                 try await browser.screenshot("upload")
+
+                // 数据完整性: the plant that just reported is on time; 水质断面: last month's classes in colour.
+                try await browser.open("\(base)/sites")
+                // The state of a place's row (its last cell): the section sampled last month is on
+                // time; the plant whose March report ended long ago is overdue (40-day cadence).
+                func rowState(_ id: String) async throws -> String {
+                    try await browser.run("""
+                        const row = [...document.querySelectorAll('main tbody tr')].find(r => r.cells[1].textContent === '\(id)');
+                        return row ? row.cells[5].textContent : 'missing';
+                        """)
+                }
+                #expect(try await rowState("S01") == "正常")
+                #expect(try await rowState("WWTP01") == "逾期")
+                try await browser.screenshot("sites")
+                try await browser.open("\(base)/water")
+                #expect(try await browser.run("return document.querySelector('tr:has(th span) td.wq.class2') ? 'Ⅱ' : ''") == "Ⅱ")
+                #expect(try await browser.run("return document.querySelectorAll('td.wq.class6').length.toString()") == "1")
+                try await browser.screenshot("water")
 
                 try await browser.open("\(base)/alerts")
                 #expect(try await browser.run("return document.querySelector('main h2').textContent") == "未关闭的预警")

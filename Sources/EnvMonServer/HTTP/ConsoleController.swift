@@ -40,6 +40,16 @@ struct ConsoleController {
             let open = try await store.list(state: .firing) + store.list(state: .pending)
             return view.alerts(lang, viewer, alerts: open, zone: try await zone())
         } }
+        router.get("sites") { request, _ in try await page(request) { viewer, lang in
+            view.sites(lang, viewer, sites: try await ConsoleQueries(database: database).siteFreshness(), now: Date(),
+                       zone: try await zone())
+        } }
+        router.get("water") { request, _ in try await page(request) { viewer, lang in
+            let months = Self.lastMonths(12, before: Date(), zone: try await zone())
+            let first = months.first.flatMap { CivilDate($0 + "-01") } ?? CivilDate(dayNumber: 0)
+            let classes = try await ConsoleQueries(database: database).monthlySectionClasses(from: first)
+            return view.water(lang, viewer, classes: classes, months: months)
+        } }
         router.get("assets/console.css") { _, _ in Self.asset(ConsoleView.stylesheet, type: "text/css; charset=utf-8") }
         router.get("assets/console.js") { _, _ in Self.asset(ConsoleView.script, type: "text/javascript; charset=utf-8") }
     }
@@ -64,6 +74,14 @@ struct ConsoleController {
     /// The feed time zone, in which the pages show times.
     private func zone() async throws -> TimeZone {
         try await FeedZone.read(database)
+    }
+
+    /// The `count` months up to the one containing `date` (local), as `YYYY-MM`, oldest first.
+    static func lastMonths(_ count: Int, before date: Date, zone: TimeZone) -> [String] {
+        let local = Int(date.timeIntervalSince1970) + zone.secondsFromGMT(for: date)
+        let today = CivilDate(dayNumber: local >= 0 ? local / 86_400 : (local - 86_399) / 86_400)
+        let current = today.year * 12 + today.month - 1
+        return ((current - count + 1)...current).map { String(format: "%04d-%02d", $0 / 12, $0 % 12 + 1) }
     }
 
     static func asset(_ text: String, type: String) -> Response {
