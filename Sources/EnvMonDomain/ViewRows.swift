@@ -145,6 +145,47 @@ public struct SectionClassRow: ViewRow, Codable, Equatable {
     ]
 }
 
+/// `analytics.enterprise_compliance`: one enterprise in one month or year.
+public struct EnterpriseComplianceRow: ViewRow, Codable, Equatable {
+    public var enterpriseID: String
+    public var enterpriseName: String?
+    public var district: String?
+    public var period: String
+    public var periodStart: CivilDate
+    /// Stably compliant: every judged day complied; nil when no day was judged.
+    public var compliant: Bool?
+    public var reportingDays: Int
+    public var compliantDays: Int
+    public var firstFailingDay: CivilDate?
+    public var firstFailingPollutant: String?
+    public var insufficientDays: Int
+
+    public init(enterpriseID: String, enterpriseName: String?, district: String?, period: String, periodStart: CivilDate,
+                compliant: Bool?, reportingDays: Int, compliantDays: Int, firstFailingDay: CivilDate?,
+                firstFailingPollutant: String?, insufficientDays: Int) {
+        self.enterpriseID = enterpriseID
+        self.enterpriseName = enterpriseName
+        self.district = district
+        self.period = period
+        self.periodStart = periodStart
+        self.compliant = compliant
+        self.reportingDays = reportingDays
+        self.compliantDays = compliantDays
+        self.firstFailingDay = firstFailingDay
+        self.firstFailingPollutant = firstFailingPollutant
+        self.insufficientDays = insufficientDays
+    }
+
+    public static let view = "analytics.enterprise_compliance"
+    public static let columns = [
+        ViewColumn("enterprise_id", "text"), ViewColumn("enterprise_name", "text"), ViewColumn("district", "text"),
+        ViewColumn("period", "text"), ViewColumn("period_start", "date"), ViewColumn("compliant", "boolean"),
+        ViewColumn("reporting_days", "integer"), ViewColumn("compliant_days", "integer"),
+        ViewColumn("first_failing_day", "date"), ViewColumn("first_failing_pollutant", "text"),
+        ViewColumn("insufficient_days", "integer"),
+    ]
+}
+
 /// `analytics.site_freshness`: the latest data of one reporting place.
 public struct SiteFreshnessRow: ViewRow, Codable, Equatable {
     public var feedKind: FeedKind

@@ -25,4 +25,14 @@ public struct ConsoleQueries: Sendable {
             "WHERE granularity = 'month' AND period_start >= $1::date ORDER BY section_id, period_start LIMIT 20000",
             binds: binds)
     }
+
+    /// Each enterprise's monthly compliance from `firstMonth` on.
+    public func monthlyCompliance(from firstMonth: CivilDate) async throws -> [EnterpriseComplianceRow] {
+        var binds = PostgresBindings()
+        binds.append(firstMonth.description)
+        return try await database.viewRows(
+            EnterpriseComplianceRow.self,
+            "WHERE period ~ '^[0-9]{4}-[0-9]{2}$' AND period_start >= $1::date ORDER BY enterprise_id, period_start LIMIT 20000",
+            binds: binds)
+    }
 }

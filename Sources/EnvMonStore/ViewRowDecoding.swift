@@ -131,6 +131,19 @@ extension SectionClassRow: DecodableViewRow {
     }
 }
 
+extension EnterpriseComplianceRow: DecodableViewRow {
+    init(_ r: PostgresRandomAccessRow) throws {
+        self.init(
+            enterpriseID: try r["enterprise_id"].decode(String.self),
+            enterpriseName: try r["enterprise_name"].decode(String?.self), district: try r["district"].decode(String?.self),
+            period: try r["period"].decode(String.self), periodStart: try r.civilDate("period_start"),
+            compliant: try r["compliant"].decode(Bool?.self), reportingDays: try r["reporting_days"].decode(Int.self),
+            compliantDays: try r["compliant_days"].decode(Int.self), firstFailingDay: try r.optionalCivilDate("first_failing_day"),
+            firstFailingPollutant: try r["first_failing_pollutant"].decode(String?.self),
+            insufficientDays: try r["insufficient_days"].decode(Int.self))
+    }
+}
+
 extension SiteFreshnessRow: DecodableViewRow {
     init(_ r: PostgresRandomAccessRow) throws {
         self.init(

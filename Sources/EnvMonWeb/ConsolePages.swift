@@ -18,13 +18,15 @@ extension ConsoleView {
 
     /// The pages of the navigation bar, in order.
     public enum Page: String, CaseIterable, Sendable {
-        case overview = "/", alerts = "/alerts", uploads = "/uploads", water = "/water", sites = "/sites"
+        case overview = "/", alerts = "/alerts", uploads = "/uploads", enterprises = "/enterprises", water = "/water"
+        case sites = "/sites"
 
         func label(_ en: Bool) -> String {
             switch self {
             case .overview: en ? "Overview" : "总览"
             case .alerts: en ? "Alerts" : "预警"
             case .uploads: en ? "Uploads" : "数据上报"
+            case .enterprises: en ? "Key enterprises" : "重点企业"
             case .water: en ? "Water sections" : "水质断面"
             case .sites: en ? "Data completeness" : "数据完整性"
             }
@@ -256,5 +258,49 @@ extension ConsoleView {
 
     static func classLabel(_ waterClass: Int) -> String {
         ["Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ", "劣Ⅴ"][max(0, min(5, waterClass - 1))]
+    }
+
+    /// 重点企业: key enterprises × the last 12 months: stably compliant, not (with the first
+    /// breach on hover), or not judged (insufficient days only).
+    public func enterprises(_ lang: Language, _ viewer: Viewer, rows: [EnterpriseComplianceRow], months: [String]) -> String {
+        let en = lang == .english
+        var page = chrome(lang, viewer, current: .enterprises, title: en ? "Key enterprises" : "重点企业")
+        page["heading"] = en ? "Key enterprises: emissions compliance by month" : "重点企业：逐月排放稳定达标情况"
+        page["enterpriseLabel"] = en ? "Enterprise" : "企业"
+        page["districtLabel"] = en ? "Sub-district" : "街道"
+        page["months"] = months
+        var byEnterprise: [String: [String: EnterpriseComplianceRow]] = [:]
+        var first: [String: EnterpriseComplianceRow] = [:]
+        for row in rows {
+            byEnterprise[row.enterpriseID, default: [:]][row.period] = row
+            first[row.enterpriseID] = first[row.enterpriseID] ?? row
+        }
+        page["rows"] = byEnterprise.keys.sorted().map { id -> [String: Any] in
+            [
+                "name": first[id]?.enterpriseName ?? id, "id": id, "district": first[id]?.district ?? "—",
+                "cells": months.map { month -> [String: Any] in
+                    guard let row = byEnterprise[id]?[month] else { return ["label": "", "cellClass": "none"] }
+                    var cell: [String: Any]
+                    switch row.compliant {
+                    case true?: cell = ["label": en ? "met" : "达标", "cellClass": "met"]
+                    case false?:
+                        cell = ["label": en ? "breach" : "超标", "cellClass": "missed"]
+                        cell["title"] = [row.firstFailingDay?.description, row.firstFailingPollutant].compactMap { $0 }
+                            .joined(separator: " ")
+                    case nil: cell = ["label": en ? "not judged" : "未判定", "cellClass": "no_data"]
+                    }
+                    cell["days"] = "\(row.compliantDays)/\(row.reportingDays)"
+                    if row.insufficientDays > 0 {
+                        cell["insufficient"] = en ? "\(row.insufficientDays) short" : "\(row.insufficientDays) 天数据不足"
+                    }
+                    return cell
+                },
+            ]
+        }
+        page["empty"] = en ? "No enterprise has judged days in these months." : "这些月份没有重点企业的判定数据。"
+        page["note"] = en
+            ? "Compliant days / judged days under each month; a day is judged on the permit's limit and, for flue gas, the O2-corrected mean; automatic monitoring needs 20 valid hours."
+            : "月份下方为达标天数/判定天数；按许可限值判定，烟气按折算浓度；自动监测日有效小时数不足 20 的不参与判定。"
+        return library.render(page, withTemplate: "enterprises") ?? ""
     }
 }

@@ -32,6 +32,13 @@ struct ConsoleBrowserTests {
             S02,西闸,西河,2,\(lastMonth)-05 09:00,7.9,1.5,9.0,2.6,0.5
             """)
         try #require(water.status == "loaded")
+        // One enterprise over its SO2 limit on a day of last month: a breach.
+        let emissions = try await db.ingest(.emissions, csv: """
+            企业编码,企业名称,所属街道,排放口编码,污染物,监测时间,监测值,单位,排放限值
+            91310115MA1H7A2B3C,城东热电有限公司,城关街道,DA001,二氧化硫,\(lastMonth)-06 10:00,41.7,mg/m3,35
+            91310115MA1H7A2B3C,城东热电有限公司,城关街道,DA001,二氧化硫,\(lastMonth)-07 10:00,20.1,mg/m3,35
+            """)
+        try #require(emissions.status == "loaded")
         var config = ServerConfiguration.test
         config.workers = 1
         _ = try await ServiceGroupTests.withLiveServer(db, config: config) { base in
@@ -82,6 +89,10 @@ struct ConsoleBrowserTests {
                 #expect(try await rowState("S01") == "正常")
                 #expect(try await rowState("WWTP01") == "逾期")
                 try await browser.screenshot("sites")
+                try await browser.open("\(base)/enterprises")
+                let breach = try await browser.run("const c = document.querySelector('td.cell.missed'); return c ? c.textContent + '|' + c.title : ''")
+                #expect(breach == "超标1/2|\(lastMonth)-06 SO2", "\(breach)")
+                try await browser.screenshot("enterprises")
                 try await browser.open("\(base)/water")
                 #expect(try await browser.run("return document.querySelector('tr:has(th span) td.wq.class2') ? 'Ⅱ' : ''") == "Ⅱ")
                 #expect(try await browser.run("return document.querySelectorAll('td.wq.class6').length.toString()") == "1")

@@ -27,7 +27,7 @@ struct CatalogueTests {
     }
 
     static let viewRows: [any ViewRow.Type] = [
-        PlanProgressRow.self, ExceedanceDay.self, SectionClassRow.self, SiteFreshnessRow.self,
+        PlanProgressRow.self, ExceedanceDay.self, SectionClassRow.self, SiteFreshnessRow.self, EnterpriseComplianceRow.self,
         FeedFreshnessRow.self, UploadOutcomeRow.self,
     ]
 

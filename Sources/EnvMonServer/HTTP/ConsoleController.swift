@@ -44,6 +44,12 @@ struct ConsoleController {
             view.sites(lang, viewer, sites: try await ConsoleQueries(database: database).siteFreshness(), now: Date(),
                        zone: try await zone())
         } }
+        router.get("enterprises") { request, _ in try await page(request) { viewer, lang in
+            let months = Self.lastMonths(12, before: Date(), zone: try await zone())
+            let first = months.first.flatMap { CivilDate($0 + "-01") } ?? CivilDate(dayNumber: 0)
+            let rows = try await ConsoleQueries(database: database).monthlyCompliance(from: first)
+            return view.enterprises(lang, viewer, rows: rows, months: months)
+        } }
         router.get("water") { request, _ in try await page(request) { viewer, lang in
             let months = Self.lastMonths(12, before: Date(), zone: try await zone())
             let first = months.first.flatMap { CivilDate($0 + "-01") } ?? CivilDate(dayNumber: 0)
