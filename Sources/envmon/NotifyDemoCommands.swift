@@ -45,28 +45,30 @@ struct Notify: AsyncParsableCommand {
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "The main job end to end: embedded PostgreSQL, migrate, ingest examples/feeds, evaluate, notify, report; then the web console.",
+        abstract: "The main job end to end: embedded PostgreSQL, migrate, load a realistic district, evaluate, notify, report; then the web console.",
         discussion: """
-            Uses the configured database when DATABASE_URL/PG*/--database-url is set. Safe to run \
-            again: the same files are recognised as duplicates. Afterwards it serves the web console \
-            on 127.0.0.1 (--port, default 8080) with a user `demo` (admin) whose new password it \
-            prints, until Ctrl-C; --no-console ends after the report.
+            Uses the configured database when DATABASE_URL/PG*/--database-url is set. The district \
+            (8 sub-districts, 40 key enterprises, 12 river sections, 4 sewage plants, green and \
+            waste reports over the 13 months up to today) is written as CSV feeds under \
+            ENVMON_HOME/demo and loaded through the real ingest path; --feeds DIR loads a folder \
+            instead (examples/feeds holds a sample of every format). Safe to run again: the same \
+            files are recognised as duplicates. Afterwards it serves the web console on 127.0.0.1 \
+            (--port, default 8080) with a user `demo` (admin) whose new password it prints, until \
+            Ctrl-C; --no-serve ends after the report.
             """)
     @OptionGroup var global: GlobalOptions
     @OptionGroup var files: AlertFilesOption
-    @Option(name: .long, help: "Folder of sample feeds (default examples/feeds).") var feeds: String?
+    @Option(name: .long, help: "Load this folder's feeds (e.g. examples/feeds) instead of the generated district.") var feeds: String?
     @Option(name: .long, help: "Evaluation time, ISO 8601 (default now).") var at: String?
     @Option(name: .long, help: "Port of the console served afterwards (default 8080; 0 picks a free one).") var port: Int = 8080
-    @Flag(name: .customLong("no-console"), help: "End after the report instead of serving the console.") var noConsole = false
+    @Flag(name: [.customLong("no-serve"), .customLong("no-console")], help: "End after the report instead of serving the console.") var noConsole = false
 
     func validate() throws {
         if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
     }
 
     func run() async throws {
-        guard let folder = feeds.map({ URL(fileURLWithPath: $0) }) ?? Demo.defaultFeedFolder() else {
-            throw OperationFailure("no sample feeds: run from the envmon source folder or pass --feeds DIR")
-        }
+        let folder = feeds.map { URL(fileURLWithPath: $0) }
         let operations = global.operations
         let now = at.flatMap { Timestamps.parse($0) } ?? Date()
         let alerts = try operations.alertConfiguration(directory: files.alertsDir)
@@ -77,7 +79,7 @@ struct DemoCommand: AsyncParsableCommand {
                 Output.line("== PostgreSQL: embedded cluster at 127.0.0.1:\(cluster.port ?? 0) (ENVMON_HOME \(operations.runtime.home.path))")
                 if let reason = cluster.relocated { Output.line("   note: \(reason)") }
             }
-            Output.line("== ingesting \(folder.path)")
+            Output.line(folder.map { "== ingesting \($0.path)" } ?? "== ingesting a generated district: 8 sub-districts, 40 key enterprises, 12 river sections, 4 sewage plants, 13 months")
         }
         let (result, round) = try await operations.demo(
             feeds: folder, at: now, alerts: alerts, delivery: context,

@@ -240,7 +240,7 @@ struct ConsoleSessionTests {
     }
 }
 
-/// The main job as a newcomer runs it: `envmon demo` loads the sample district, reports, then
+/// The main job as a newcomer runs it: `envmon demo` loads the generated district, reports, then
 /// serves the console with a `demo` user whose password it prints.
 @Suite("envmon demo and its console", .timeLimit(.minutes(10)), .temporaryDatabases)
 struct DemoConsoleTests {
@@ -250,9 +250,11 @@ struct DemoConsoleTests {
         // As a new embedded cluster gets them (demo on the embedded default).
         try await db.withDatabase { try await TestDatabase.seedDefaultTargets($0) }
         let port = try ServiceGroupTests.freePort()
-        let feeds = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples/feeds").standardized
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-demo-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
         let child = try Shell.spawn(try CLIProcessTests.executable(),
-                                    ["demo", "--port", "\(port)", "--feeds", feeds.path, "--database-url", CLIProcessTests.url(db.address)])
+                                    ["demo", "--port", "\(port)", "--database-url", CLIProcessTests.url(db.address)],
+                                    environment: ["ENVMON_HOME": home.path])
         defer { child.signal(SIGKILL) }
         var password: String?
         for _ in 0..<3000 where password == nil {
@@ -286,9 +288,10 @@ struct DemoConsoleTests {
         #expect(page.status.code == 200)
         let html = String(buffer: try await page.body.collect(upTo: 1 << 20))
         #expect(html.contains("总览") && html.contains("demo"))
-        // The sample district has values: some target is met and one is missed.
+        // The generated district's story: most targets met, sewage treatment at risk.
         #expect(html.contains(#"<span class="status met">达标</span>"#), "\(html.prefix(3000))")
-        #expect(html.contains(#"<span class="status missed">未达标</span>"#))
+        #expect(html.contains(#"<span class="status at_risk">有风险</span>"#), "\(html.prefix(3000))")
+        #expect(child.outputSoFar().contains("ingesting a generated district"))
 
         child.signal(SIGINT)
         var exited: Shell.Result?

@@ -176,11 +176,21 @@ extension Operations {
 
     /// The main job end to end on the configured database: ingest every sample feed of
     /// `feeds`, evaluate, deliver the notifications (ignoring group waits), report.
+    /// The demo on `feeds`, or (nil) on the generated district of `DemoDistrict`, written under
+    /// `ENVMON_HOME/demo` for the feed time zone's date of `now`.
     public func demo(
-        feeds: URL, at now: Date, alerts: AlertConfiguration, delivery: DeliveryContext,
+        feeds given: URL?, at now: Date, alerts: AlertConfiguration, delivery: DeliveryContext,
         onUpload: @escaping @Sendable (IngestReport) -> Void
     ) async throws -> (Demo.Result, OutboxNotifier.Round) {
         try await withDatabase { db in
+            let feeds: URL
+            if let given {
+                feeds = given
+            } else {
+                let today = DemoDistrict.localDate(now, zone: try await FeedZone.read(db))
+                feeds = runtime.home.appendingPathComponent("demo/district-\(today)")
+                try DemoDistrict(today: today).write(to: feeds)
+            }
             let result = try await Demo(database: db, configuration: alerts).run(
                 feeds: feeds, uploader: "demo", year: nil, at: now, onUpload: onUpload)
             let round = try await OutboxNotifier(database: db, context: delivery).deliverDue(now: now, ignoreGroupWait: true)
