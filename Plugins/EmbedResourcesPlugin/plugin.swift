@@ -17,7 +17,7 @@ struct EmbedResourcesPlugin: BuildToolPlugin {
         let root = context.package.directoryURL.appending(path: folder)
         var inputs: [URL] = []
         if let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) {
-            for case let url as URL in walker where ["sql", "yaml", "yml", "mustache", "css", "js"].contains(url.pathExtension) {
+            for case let url as URL in walker where ["sql", "yaml", "yml", "mustache", "css", "js", "svg"].contains(url.pathExtension) {
                 inputs.append(url)
             }
         }

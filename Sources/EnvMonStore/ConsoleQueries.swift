@@ -1,4 +1,5 @@
 public import EnvMonDomain
+public import Foundation
 import PostgresNIO
 
 /// What the console's pages read: the same typed view rows as alerts and analysts.
@@ -34,5 +35,129 @@ public struct ConsoleQueries: Sendable {
             EnterpriseComplianceRow.self,
             "WHERE period ~ '^[0-9]{4}-[0-9]{2}$' AND period_start >= $1::date ORDER BY enterprise_id, period_start LIMIT 20000",
             binds: binds)
+    }
+
+    /// The overview's trend points (each target's district-wide periods) and sub-district cells
+    /// (each target's metric in each sub-district, latest period, judged against the target), in
+    /// one query; with `plan_progress` and `counts` the overview makes three.
+    public func overviewSeries() async throws -> (points: [PlanPoint], cells: [DistrictCell]) {
+        let rows = try await database.client.query("""
+            SELECT 'trend' AS part, metric, scope, period, period_start, period_end,
+                   value::double precision, projected::double precision, NULL::boolean AS met
+            FROM analytics.plan_progress_by_period
+            WHERE scope = 'all' AND value IS NOT NULL
+            UNION ALL
+            SELECT 'district', metric, scope, period, period_start, period_end, value, NULL, met FROM (
+                SELECT DISTINCT ON (t.metric, s.scope) t.metric, s.scope, s.period, s.period_start, s.period_end,
+                       s.value::double precision AS value, envmon.target_met(s.value, t.comparator, t.value) AS met
+                FROM envmon.plan_target t
+                JOIN envmon.metric m ON m.metric = t.metric
+                JOIN analytics.metric_series s
+                  ON s.metric = t.metric AND s.scope <> 'all'
+                 AND (m.period_basis = 'survey' OR s.granularity = t.granularity)
+                WHERE t.scope = 'all' AND s.value IS NOT NULL
+                ORDER BY t.metric, s.scope, s.period_end DESC, s.period_start DESC) d
+            ORDER BY 1 DESC, 2, 3, 6, 5
+            LIMIT 50000
+            """, logger: database.logger)
+        var points: [PlanPoint] = [], cells: [DistrictCell] = []
+        for try await (part, metric, scope, period, start, end, value, projected, met)
+            in rows.decode((String, String, String, String, Date, Date, Double, Double?, Bool?).self) {
+            if part == "trend" {
+                points.append(PlanPoint(metric: metric, period: period, periodStart: CivilDate(utcMidnight: start), periodEnd: CivilDate(utcMidnight: end),
+                                        value: value, projected: projected))
+            } else {
+                cells.append(DistrictCell(metric: metric, scope: scope, period: period, value: value, met: met ?? false))
+            }
+        }
+        return (points, cells)
+    }
+
+    /// Firing alerts and places whose feed's cadence has passed since their latest data (never
+    /// reported counts as overdue) — the same judgement as the 数据完整性 page.
+    public func counts(cadence: [FeedKind: Double], now: Date) async throws -> OverviewCounts {
+        let seconds = "{" + cadence.map { "\"\($0.key.rawValue)\": \($0.value)" }.joined(separator: ",") + "}"
+        let rows = try await database.client.query("""
+            SELECT (SELECT count(*) FROM envmon.alert WHERE state = 'firing')::integer,
+                   (SELECT count(*) FROM envmon.alert WHERE state = 'firing' AND severity = 'critical')::integer,
+                   (count(*) FILTER (WHERE last_data_at IS NULL
+                       OR (\(seconds)::jsonb ->> feed_kind) IS NOT NULL
+                          AND last_data_at < \(now)::timestamptz
+                              - make_interval(secs => (\(seconds)::jsonb ->> feed_kind)::double precision)))::integer,
+                   count(*)::integer
+            FROM analytics.site_freshness
+            WHERE site_kind <> 'outlet'
+            """, logger: database.logger)
+        for try await (firing, critical, overdue, places) in rows.decode((Int, Int, Int, Int).self) {
+            return OverviewCounts(firing: firing, critical: critical, overdue: overdue, places: places)
+        }
+        return OverviewCounts(firing: 0, critical: 0, overdue: 0, places: 0)
+    }
+
+    /// An enterprise's series-days from `first` on, by outlet, pollutant and day.
+    public func enterpriseDays(_ enterpriseID: String, from first: CivilDate) async throws -> [EmissionDayPoint] {
+        let rows = try await database.client.query("""
+            SELECT enterprise_name, district, outlet_id, pollutant, day, mean::double precision,
+                   limit_min::double precision, limit_max::double precision, compliant, unjudged_reason
+            FROM analytics.emission_daily
+            WHERE enterprise_id = \(enterpriseID) AND day >= \(first.description)::date
+            ORDER BY outlet_id, pollutant, day
+            LIMIT 40000
+            """, logger: database.logger)
+        var points: [EmissionDayPoint] = []
+        for try await (name, district, outlet, pollutant, day, mean, low, high, compliant, reason)
+            in rows.decode((String?, String?, String, String, Date, Double?, Double?, Double?, Bool?, String?).self) {
+            points.append(EmissionDayPoint(enterpriseName: name, district: district, outletID: outlet, pollutant: pollutant,
+                                           day: CivilDate(utcMidnight: day), mean: mean, limitMin: low, limitMax: high,
+                                           compliant: compliant, unjudgedReason: reason))
+        }
+        return points
+    }
+
+    /// A section's samples, oldest first (at most the latest 400).
+    public func sectionSamples(_ sectionID: String) async throws -> [SectionSample] {
+        let rows = try await database.client.query("""
+            SELECT * FROM (
+                SELECT section_name, river, district, local_day, sampled_at, class_label, reported_label, items::text
+                FROM analytics.water_sample_class
+                WHERE section_id = \(sectionID)
+                ORDER BY sampled_at DESC
+                LIMIT 400) s
+            ORDER BY sampled_at
+            """, logger: database.logger)
+        var samples: [SectionSample] = []
+        for try await (name, river, district, day, at, label, reported, items)
+            in rows.decode((String?, String?, String?, Date, Date, String?, String?, String?).self) {
+            var values: [String: Double] = [:]
+            if let data = items?.data(using: .utf8),
+               let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] {
+                for (key, value) in object {
+                    if let number = value as? NSNumber { values[key] = number.doubleValue }
+                }
+            }
+            samples.append(SectionSample(sectionName: name, river: river, district: district, day: CivilDate(utcMidnight: day),
+                                         sampledAt: at, classLabel: label, reportedLabel: reported, items: values))
+        }
+        return samples
+    }
+
+    /// The GB 3838 items with their class Ⅴ bounds for rivers, in the standard's order.
+    public func classVBounds() async throws -> [WaterItemBound] {
+        let rows = try await database.client.query("""
+            SELECT * FROM (
+                SELECT DISTINCT ON (item_id) item_id, item_no, name_zh, name_en, unit,
+                       lower_limit::double precision, upper_limit::double precision
+                FROM analytics.gb3838_limits
+                WHERE class = 5 AND applies_to IN ('all', 'river')
+                ORDER BY item_id, applies_to DESC) b
+            ORDER BY coalesce(substring(item_no FROM '^[0-9]+')::integer, 999), item_no
+            """, logger: database.logger)
+        var bounds: [WaterItemBound] = []
+        for try await (id, number, chinese, english, unit, lower, upper)
+            in rows.decode((String, String, String, String, String?, Double?, Double?).self) {
+            bounds.append(WaterItemBound(itemID: id, itemNo: number, chinese: chinese, english: english, unit: unit,
+                                         lower: lower, upper: upper))
+        }
+        return bounds
     }
 }

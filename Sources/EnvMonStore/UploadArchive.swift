@@ -1,7 +1,7 @@
 public import EnvMonDomain
 public import Foundation
 import Logging
-import NIOCore
+public import NIOCore
 import PostgresNIO
 
 /// The archive of every upload: raw bytes in chunks, SHA-256, who sent it, when, and its outcome.
@@ -101,6 +101,20 @@ public struct UploadArchive: Sendable {
                 try await tx.query("INSERT INTO envmon.ingest_job (upload_id) VALUES (\(id))", logger: logger)
             }
             return .original(id: id)
+        }
+    }
+
+    /// Passes the exact bytes received for an upload (a duplicate's are its original's) to
+    /// `body`, chunk by chunk as the database sends them (a chunk at a time in memory).
+    public func chunks(id: Int64, _ body: (ByteBuffer) async throws -> Void) async throws {
+        guard let upload = try await UploadQueries(database: database).upload(id: id) else {
+            throw EnvMonError.notFound("no upload with id \(id)")
+        }
+        let source = upload.duplicateOf ?? id
+        let rows = try await database.client.query(
+            "SELECT data FROM envmon.upload_chunk WHERE upload_id = \(source) ORDER BY seq", logger: database.logger)
+        for try await buffer in rows.decode(ByteBuffer.self) {
+            try await body(buffer)
         }
     }
 

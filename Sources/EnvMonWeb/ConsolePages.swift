@@ -135,6 +135,18 @@ extension ConsoleView {
             ["SHA-256", upload.sha256],
         ].map { ["name": $0[0], "value": $0[1]] }
         if let error = upload.error { page["error"] = error }
+        page["original"] = "/v1/uploads/\(upload.id)/file"
+        page["originalLabel"] = en ? "Download the original file (exact bytes received)" : "下载原始文件（按接收时的原样）"
+        if viewer.user.role == .admin && upload.status == .loaded {
+            let rows = (upload.rowsLoaded ?? 0) + (upload.rowsSuperseded ?? 0)
+            page["revert"] = [
+                "id": "\(upload.id)", "ask": en ? "Revert this upload…" : "撤销本次上报…",
+                "question": en ? "Remove the \(rows) rows this upload loaded or changed and restore the values it replaced? The file stays in the archive, marked reverted."
+                    : "确认撤销？本次上报入库或更正的 \(rows) 行将被删除，被其更正的数值将恢复；原始文件仍保留在档案中，标记为已撤销。",
+                "yes": en ? "Revert" : "确认撤销", "no": en ? "Cancel" : "取消",
+                "failed": en ? "The revert did not go through: " : "撤销未成功：",
+            ]
+        }
         page["statusClass"] = upload.status.rawValue
         page["rejectionsHeading"] = en ? "Rejected rows" : "拒收的行"
         page["columns"] = en ? ["Line", "Column", "Value", "Reason"] : ["行", "列", "值", "原因"]
@@ -163,22 +175,26 @@ extension ConsoleView {
         }
     }
 
-    /// 预警: open alerts, most severe first, with an acknowledge form for uploaders and admins.
-    public func alerts(_ lang: Language, _ viewer: Viewer, alerts: [AlertState], zone: TimeZone) -> String {
+    /// 预警: open alerts, most severe first, each linked to its history, with an acknowledge form
+    /// for uploaders and admins; the active silences, and (admins) a form to add one.
+    public func alerts(_ lang: Language, _ viewer: Viewer, alerts: [AlertState], silences: [SilenceRecord], zone: TimeZone) -> String {
         let en = lang == .english
         var page = chrome(lang, viewer, current: .alerts, title: en ? "Alerts" : "预警")
         page["heading"] = en ? "Open alerts" : "未关闭的预警"
-        page["columns"] = en ? ["Severity", "Rule", "Summary", "Since", "State", "Acknowledged"]
-            : ["级别", "规则", "摘要", "开始时间", "状态", "确认"]
+        page["columns"] = en ? ["Severity", "Rule", "Summary", "Since", "State", "Owner · notified", "Acknowledged"]
+            : ["级别", "规则", "摘要", "开始时间", "状态", "负责人 · 已通知", "确认"]
         let order: [AlertSeverity: Int] = [.critical: 0, .warning: 1, .info: 2]
         let canAcknowledge = viewer.user.role != .viewer
-        page["rows"] = alerts.sorted { (order[$0.severity] ?? 3, $0.activeSince) < (order[$1.severity] ?? 3, $1.activeSince) }
+        page["rows"] = alerts.sorted { (order[$0.severity] ?? 3, $0.rule, $0.activeSince) < (order[$1.severity] ?? 3, $1.rule, $1.activeSince) }
             .map { alert -> [String: Any] in
+                let owner = alert.labels["owner"] ?? alert.labels["team"] ?? "—"
+                let notified = alert.lastNotifiedAt.keys.sorted().joined(separator: ", ")
                 var row: [String: Any] = [
                     "id": "\(alert.id ?? 0)", "severity": Self.severityLabel(alert.severity, en),
                     "severityClass": alert.severity.rawValue, "rule": alert.rule,
                     "summary": alert.annotations["summary"] ?? "", "since": Self.time(alert.activeSince, zone),
                     "state": alert.state == .firing ? (en ? "firing" : "告警中") : (en ? "pending" : "待定"),
+                    "route": notified.isEmpty ? owner : owner == "—" ? notified : "\(owner) · \(notified)",
                 ]
                 if let by = alert.ackedBy {
                     row["acked"] = "\(by) · \(alert.ackedAt.map { Self.time($0, zone) } ?? "")" + (alert.ackNote.map { " · \($0)" } ?? "")
@@ -188,7 +204,82 @@ extension ConsoleView {
                 return row
             }
         page["empty"] = en ? "No open alert." : "当前没有未关闭的预警。"
+        page["silencesHeading"] = en ? "Silences (notifications muted, alerts still evaluated)" : "静默（暂停通知，预警照常评估）"
+        page["silenceColumns"] = en ? ["No.", "Matchers", "Until", "By", "Reason", ""] : ["编号", "匹配条件", "截止", "设置人", "原因", ""]
+        let admin = viewer.user.role == .admin
+        page["silences"] = silences.map { silence -> [String: Any] in
+            var row: [String: Any] = [
+                "id": "\(silence.id)", "matchers": silence.matchers.joined(separator: " "), "until": Self.time(silence.endsAt, zone),
+                "author": silence.author, "reason": silence.reason,
+            ]
+            if admin { row["expire"] = en ? "End now" : "立即结束" }
+            return row
+        }
+        page["noSilence"] = en ? "No active silence." : "当前没有静默。"
+        if admin {
+            page["silenceForm"] = [
+                "legend": en ? "Add a silence" : "新增静默",
+                "matchersLabel": en ? "Matchers (one per line, e.g. rule=\"FeedMissing\" or site_id=\"WWTP01\")"
+                    : "匹配条件（每行一条，如 rule=\"FeedMissing\" 或 site_id=\"WWTP01\"）",
+                "durationLabel": en ? "For" : "时长",
+                "durations": [("2h", en ? "2 hours" : "2 小时"), ("8h", en ? "8 hours" : "8 小时"), ("1d", en ? "1 day" : "1 天"),
+                              ("3d", en ? "3 days" : "3 天"), ("7d", en ? "7 days" : "7 天")].map { ["value": $0.0, "label": $0.1] },
+                "reasonLabel": en ? "Reason" : "原因", "submit": en ? "Add silence" : "添加静默",
+            ] as [String: Any]
+        }
         return library.render(page, withTemplate: "alerts") ?? ""
+    }
+
+    static func phaseLabel(_ phase: AlertPhase, _ en: Bool) -> String {
+        switch phase {
+        case .pending: en ? "pending" : "待定"
+        case .firing: en ? "firing" : "告警中"
+        case .resolved: en ? "resolved" : "已恢复"
+        case .cancelled: en ? "cancelled" : "已取消"
+        }
+    }
+
+    static func eventLabel(_ event: AlertEventKind, _ en: Bool) -> String {
+        switch event {
+        case .pending: en ? "pending" : "进入待定"
+        case .firing: en ? "firing" : "开始告警"
+        case .resolved: en ? "resolved" : "已恢复"
+        case .cancelled: en ? "cancelled" : "已取消"
+        case .acknowledged: en ? "acknowledged" : "已确认"
+        case .notified: en ? "notified" : "已通知"
+        case .escalated: en ? "escalated" : "已升级通知"
+        }
+    }
+
+    /// 预警 › one alert: its labels and annotations, and the timeline of its transitions,
+    /// acknowledgements and notifications, oldest first.
+    public func alert(_ lang: Language, _ viewer: Viewer, alert: AlertState, events: [AlertEventRecord], zone: TimeZone) -> String {
+        let en = lang == .english
+        var page = chrome(lang, viewer, current: .alerts, title: (en ? "Alert " : "预警 ") + "\(alert.id ?? 0)")
+        page["back"] = en ? "Open alerts" : "未关闭的预警"
+        page["heading"] = "\(alert.rule) · #\(alert.id ?? 0)"
+        page["summary"] = alert.annotations["summary"] ?? ""
+        page["description"] = alert.annotations["description"] ?? ""
+        page["facts"] = ([
+            [en ? "Severity" : "级别", Self.severityLabel(alert.severity, en)],
+            [en ? "State" : "状态", Self.phaseLabel(alert.state, en)],
+            [en ? "Since" : "开始时间", Self.time(alert.activeSince, zone)],
+            [en ? "Resolved" : "恢复时间", alert.resolvedAt.map { Self.time($0, zone) } ?? "—"],
+        ] + alert.labels.sorted { $0.key < $1.key }.map { [$0.key, $0.value] }).map { ["name": $0[0], "value": $0[1]] }
+        page["timelineHeading"] = en ? "History" : "历史记录"
+        page["events"] = events.map { event -> [String: Any] in
+            let transition = event.fromState.map { from in
+                "\(Self.phaseLabel(from, en)) → \(event.toState.map { Self.phaseLabel($0, en) } ?? "")"
+            } ?? ""
+            let details = event.details.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
+            var row: [String: Any] = ["at": Self.time(event.at, zone), "event": Self.eventLabel(event.event, en),
+                                      "eventClass": event.event.rawValue, "transition": transition]
+            if let actor = event.actor, !actor.isEmpty { row["actor"] = actor }
+            if !details.isEmpty { row["details"] = details }
+            return row
+        }
+        page["noEvents"] = en ? "No recorded events." : "没有记录。"
+        return library.render(page, withTemplate: "alert") ?? ""
     }
 
     // MARK: Data completeness and water
@@ -235,7 +326,7 @@ extension ConsoleView {
         page["rows"] = bySection.keys.sorted().map { id -> [String: Any] in
             let first = names[id]
             return [
-                "section": first?.sectionName ?? id, "id": id, "river": first?.river ?? "—",
+                "section": first?.sectionName ?? id, "id": id, "href": "/water/\(Self.segment(id))", "river": first?.river ?? "—",
                 "cells": months.map { month -> [String: Any] in
                     guard let row = bySection[id]?[month], let waterClass = row.waterClass else {
                         return ["label": "", "cellClass": "none"]
@@ -277,7 +368,8 @@ extension ConsoleView {
         }
         page["rows"] = byEnterprise.keys.sorted().map { id -> [String: Any] in
             [
-                "name": first[id]?.enterpriseName ?? id, "id": id, "district": first[id]?.district ?? "—",
+                "name": first[id]?.enterpriseName ?? id, "id": id, "href": "/enterprises/\(Self.segment(id))",
+                "district": first[id]?.district ?? "—",
                 "cells": months.map { month -> [String: Any] in
                     guard let row = byEnterprise[id]?[month] else { return ["label": "", "cellClass": "none"] }
                     var cell: [String: Any]
@@ -302,5 +394,137 @@ extension ConsoleView {
             ? "Compliant days / judged days under each month; a day is judged on the permit's limit and, for flue gas, the O2-corrected mean; automatic monitoring needs 20 valid hours."
             : "月份下方为达标天数/判定天数；按许可限值判定，烟气按折算浓度；自动监测日有效小时数不足 20 的不参与判定。"
         return library.render(page, withTemplate: "enterprises") ?? ""
+    }
+}
+
+// MARK: One enterprise, one section
+
+extension ConsoleView {
+    /// A path segment for an id (enterprise, section): percent-encoded.
+    static func segment(_ id: String) -> String {
+        id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? id
+    }
+
+    static func number(_ value: Double?) -> String {
+        guard let value else { return "—" }
+        let places = abs(value) >= 100 ? 1 : abs(value) >= 1 ? 2 : 3
+        return AlertMetricName.decimal(value, places: places)
+    }
+
+    /// 重点企业 › one enterprise: each outlet's pollutants, daily means against the limit over the
+    /// last `days` days (the chart, and its numbers in a table under it), and the exceedance days.
+    public func enterprise(_ lang: Language, _ viewer: Viewer, id: String, points: [EmissionDayPoint], days: Int) -> String {
+        let en = lang == .english
+        let name = points.lazy.compactMap(\.enterpriseName).first ?? id
+        var page = chrome(lang, viewer, current: .enterprises, title: name)
+        page["back"] = en ? "All key enterprises" : "全部重点企业"
+        page["heading"] = "\(name) · \(id)"
+        page["district"] = points.lazy.compactMap(\.district).first ?? ""
+        page["range"] = en ? "Daily means of the last \(days) days; the dashed line is the limit, red points are over it."
+            : "近 \(days) 天日均值；虚线为排放限值，红点为超标日。"
+        let series = Dictionary(grouping: points) { "\($0.outletID)\u{1F}\($0.pollutant)" }
+        page["series"] = series.keys.sorted().compactMap { key -> [String: Any]? in
+            guard let days = series[key], let first = days.first else { return nil }
+            let limit = days.last(where: { $0.limitMax != nil })?.limitMax
+            let judged = days.filter { $0.mean != nil }
+            let title = "\(first.outletID) · \(first.pollutant)"
+            let chart = LineChart(
+                title: title,
+                description: en ? "\(judged.count) days with a daily mean; limit \(Self.number(limit))"
+                    : "\(judged.count) 天有日均值；限值 \(Self.number(limit))",
+                points: judged.compactMap { day in
+                    day.mean.map { .init(x: Double(day.day.dayNumber), y: $0, label: day.day.description, marked: day.compliant == false) }
+                },
+                reference: limit.map { ($0, (en ? "limit " : "限值 ") + Self.number($0)) },
+                format: { Self.number($0) })
+            return [
+                "title": title, "svg": chart.svg(),
+                "over": "\(days.filter { $0.compliant == false }.count)",
+                "rows": judged.reversed().map { day -> [String: Any] in
+                    ["day": day.day.description, "mean": Self.number(day.mean), "limit": Self.number(day.limitMax ?? day.limitMin),
+                     "state": day.compliant == false ? (en ? "over" : "超标") : day.compliant == true ? (en ? "within" : "达标")
+                         : (day.unjudgedReason.map { (en ? "not judged: " : "未判定：") + $0 } ?? "—"),
+                     "stateClass": day.compliant == false ? "missed" : day.compliant == true ? "met" : "no_data"]
+                },
+            ]
+        }
+        page["overLabel"] = en ? "days over the limit" : "超标天数"
+        page["tableLabel"] = en ? "Daily means (newest first)" : "逐日均值（最新在前）"
+        page["dayColumns"] = en ? ["Day", "Daily mean", "Limit", "Judgement"] : ["日期", "日均值", "限值", "判定"]
+        page["exceedHeading"] = en ? "Days over the limit" : "超标日"
+        page["exceedColumns"] = en ? ["Day", "Outlet", "Pollutant", "Daily mean", "Limit", "Over by"]
+            : ["日期", "排放口", "污染物", "日均值", "限值", "超标倍数"]
+        page["exceedances"] = points.filter { $0.compliant == false }.sorted { $0.day > $1.day }.map { day -> [String: Any] in
+            let limit = day.limitMax ?? day.limitMin
+            var over: String?
+            if let mean = day.mean, let limit, limit > 0 { over = AlertMetricName.decimal(mean / limit - 1, places: 2) }
+            return ["day": day.day.description, "outlet": day.outletID, "pollutant": day.pollutant, "mean": Self.number(day.mean),
+                    "limit": Self.number(limit), "over": over ?? "—"]
+        }
+        page["noExceedance"] = en ? "No day over the limit in this period." : "此期间没有超标日。"
+        page["empty"] = en ? "No daily means in this period." : "此期间没有日均值数据。"
+        return library.render(page, withTemplate: "enterprise") ?? ""
+    }
+
+    /// 水质断面 › one section: each parameter's values over time against the class Ⅴ bound, and
+    /// the samples with their computed and reported classes.
+    public func section(_ lang: Language, _ viewer: Viewer, id: String, samples: [SectionSample], bounds: [WaterItemBound]) -> String {
+        let en = lang == .english
+        let latest = samples.last
+        let name = latest?.sectionName ?? id
+        var page = chrome(lang, viewer, current: .water, title: name)
+        page["back"] = en ? "All sections" : "全部断面"
+        page["heading"] = "\(name) · \(id)"
+        page["facts"] = [
+            [en ? "River" : "河流", latest?.river ?? "—"], [en ? "Sub-district" : "街道", latest?.district ?? "—"],
+            [en ? "Samples" : "样本数", "\(samples.count)"],
+            [en ? "Latest class" : "最新水质类别", latest?.classLabel ?? "—"],
+        ].map { ["name": $0[0], "value": $0[1]] }
+        let present = bounds.filter { bound in samples.contains { $0.items[bound.itemID] != nil } }
+        page["charts"] = present.map { bound -> [String: Any] in
+            let title = (en ? bound.english : bound.chinese) + (bound.unit.map { " (\($0))" } ?? "")
+            let line = bound.upper ?? bound.lower
+            let chart = LineChart(
+                title: title,
+                description: en ? "Class Ⅴ bound \(Self.number(line))" : "Ⅴ类限值 \(Self.number(line))",
+                points: samples.compactMap { sample in
+                    sample.items[bound.itemID].map { value in
+                        let over = bound.upper.map { value > $0 } ?? bound.lower.map { value < $0 } ?? false
+                        return .init(x: Double(sample.day.dayNumber), y: value, label: sample.day.description, marked: over)
+                    }
+                },
+                reference: line.map { ($0, (en ? "class Ⅴ " : "Ⅴ类 ") + Self.number($0)) },
+                format: { Self.number($0) })
+            return ["title": title, "svg": chart.svg()]
+        }
+        page["columns"] = [en ? "Day" : "采样日期", en ? "Class" : "水质类别", en ? "Reported" : "上报类别"]
+            + present.map { en ? $0.english : $0.chinese }
+        page["rows"] = samples.reversed().map { sample -> [String: Any] in
+            let label = sample.classLabel ?? "—"
+            return [
+                "day": sample.day.description, "class": label,
+                "classClass": WaterClassNames.cssClass(label),
+                "reported": sample.reportedLabel ?? "—", "differs": sample.reportedLabel != nil && sample.reportedLabel != sample.classLabel,
+                "values": present.map { ["value": Self.number(sample.items[$0.itemID])] },
+            ]
+        }
+        page["empty"] = en ? "No samples." : "没有样本。"
+        page["colspan"] = "\(present.count + 3)"
+        return library.render(page, withTemplate: "section") ?? ""
+    }
+}
+
+/// The CSS class of a GB 3838 class label (`class1`…`class6`, `none`).
+enum WaterClassNames {
+    static func cssClass(_ label: String) -> String {
+        switch label {
+        case "Ⅰ": "class1"
+        case "Ⅱ": "class2"
+        case "Ⅲ": "class3"
+        case "Ⅳ": "class4"
+        case "Ⅴ": "class5"
+        case "劣Ⅴ": "class6"
+        default: "none"
+        }
     }
 }

@@ -1,8 +1,11 @@
+import AsyncHTTPClient
 import EmbeddedPostgres
 import EnvMonDomain
 @testable import EnvMonServer
 import EnvMonTestSupport
 import Foundation
+import NIOCore
+import NIOHTTP1
 import Testing
 
 /// The console in a real headless Chromium against a live server: a clerk signs in, uploads a
@@ -103,5 +106,177 @@ struct ConsoleBrowserTests {
                 try await browser.screenshot("alerts")
             }
         }
+    }
+
+    @Test("on the demo district: the overview equals the views; an admin reverts an upload, acknowledges, silences and reads a timeline; a viewer gets no controls and is refused anyway; sign-out")
+    func theDistrictAsALeaderAndAViewerSeeIt() async throws {
+        try #require(Browser.available, "chromium and chromium-driver are needed (.ci/run installs them)")
+        let db = try await TestDatabase.make()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-district-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let now = Date()
+        try DemoDistrict(today: DemoDistrict.localDate(now, zone: FeedTimeZone.defaultZone)).write(to: folder)
+        let demo = try await db.withDatabase { database in
+            try await TestDatabase.seedDefaultTargets(database)
+            return try await Demo(database: database, configuration: try AlertConfiguration.load(directory: nil, environment: [:]))
+                .run(feeds: folder, uploader: "demo", year: nil, at: now)
+        }
+        let url = CLIProcessTests.url(db.address)
+        try #require(try await ConsoleSessionTests.addUser(url, "李主任", role: "admin").status == 0)
+        try #require(try await ConsoleSessionTests.addUser(url, "赵科员", role: "viewer").status == 0)
+        let waste = try #require(demo.uploads.first { $0.kind == .waste }?.id)
+        let emissions = try #require(demo.uploads.first { $0.kind == .emissions }?.id)
+
+        var config = ServerConfiguration.test
+        config.workers = 1
+        _ = try await ServiceGroupTests.withLiveServer(db, config: config) { base in
+            try await Browser.with { browser in
+                func noConsoleErrors(_ page: String) async throws {
+                    let errors = try await browser.consoleErrors()
+                    #expect(errors.isEmpty, "\(page): \(errors)")
+                }
+                func signIn(_ name: String) async throws {
+                    try await browser.open("\(base)/login")
+                    try await browser.type("#username", name)
+                    try await browser.type("#password", ConsoleSessionTests.password)
+                    try await browser.click("button[type=submit]")
+                    #expect(try await browser.wait(until: "return location.pathname", is: "/") == "/")
+                }
+                try await signIn("李主任")
+
+                // 总览: every row as analytics.plan_progress has it; a chart per target; the counts.
+                let expected = try await db.rows("SELECT metric, value::float8::text AS value, status FROM analytics.plan_progress")
+                    .map { row -> String in
+                        let metric = row["metric"].flatMap { $0 } ?? ""
+                        let name = AlertMetricName.named(metric)
+                        let value = row["value"].flatMap { $0 }.flatMap(Double.init).map { name?.format($0) ?? "" } ?? "—"
+                        return "\(name?.chinese ?? metric)|\(value)|status \(row["status"].flatMap { $0 } ?? "")"
+                    }
+                let shown = try await browser.run("""
+                    return [...document.querySelectorAll('#plan tbody tr')].map(r =>
+                        r.cells[0].textContent + '|' + r.cells[3].textContent + '|' + r.querySelector('.status').className).join('\\n')
+                    """)
+                #expect(shown == expected.joined(separator: "\n"))
+                #expect(try await browser.run("return String(document.querySelectorAll('svg.chart').length)") == "7")
+                // Sewage is at risk: its card has the projection to the due date.
+                #expect(try await browser.run("""
+                    const card = [...document.querySelectorAll('.chart-card')].find(c => c.querySelector('h3').textContent.includes('污水集中处理率'));
+                    return card && card.querySelector('line[stroke="#7a5200"]') && card.querySelector('.status.at_risk') ? 'yes' : 'no'
+                    """) == "yes")
+                let firing = try await db.rows("SELECT count(*)::text AS n FROM envmon.alert WHERE state = 'firing'").first?["n"] ?? nil
+                #expect(try await browser.run("return document.getElementById('open-alerts').dataset.count") == firing)
+                // The sub-district that drags sewage down is red in the matrix.
+                #expect(try await browser.run("""
+                    const heads = [...document.querySelectorAll('#districts thead th')].map(h => h.textContent);
+                    const column = heads.findIndex(h => h.includes('污水集中处理率'));
+                    const row = [...document.querySelectorAll('#districts tbody tr')].find(r => r.cells[0].textContent === '张贵庄街');
+                    return row ? row.cells[column].className : 'missing'
+                    """) == "cell missed")
+                try await noConsoleErrors("overview")
+                try await browser.screenshot("district-overview")
+
+                // 重点企业 › 津东化工: its NOx days over the limit, charted and listed.
+                try await browser.open("\(base)/enterprises")
+                try await browser.click("a[href='/enterprises/\(DemoDistrict.enterprises[0].id)']")
+                _ = try await browser.wait(until: "return location.pathname.startsWith('/enterprises/') ? 'yes' : 'no'", is: "yes")
+                let over = try await browser.run("return [...document.querySelectorAll('#exceedances tbody tr')].map(r => r.cells[2].textContent).join(',')")
+                #expect(!over.isEmpty && over.split(separator: ",").allSatisfy { $0 == "NOx" }, "\(over)")
+                #expect(Int(try await browser.run("return String(document.querySelectorAll('svg.chart circle[fill=\"#e5383b\"]').length)")) ?? 0 > 0)
+                try await noConsoleErrors("enterprise")
+                try await browser.screenshot("district-enterprise")
+                try await browser.open("\(base)/enterprises")
+                try await noConsoleErrors("enterprises")
+                try await browser.screenshot("district-enterprises")
+
+                // 水质断面 › 军粮城桥: 劣Ⅴ by its parameters.
+                try await browser.open("\(base)/water")
+                try await noConsoleErrors("water")
+                try await browser.screenshot("district-water")
+                try await browser.click("a[href='/water/DL-03']")
+                _ = try await browser.wait(until: "return location.pathname", is: "/water/DL-03")
+                #expect(try await browser.run("return document.querySelector('#samples tbody tr td.wq').textContent") == "劣Ⅴ")
+                try await noConsoleErrors("section")
+                try await browser.screenshot("district-section")
+
+                // 数据上报 › the emissions file: its two rejected rows and the exact bytes received.
+                try await browser.open("\(base)/uploads/\(emissions)")
+                #expect(try await browser.run("return String(document.querySelectorAll('main table tbody tr').length)") == "2")
+                let cookie = try #require(try await browser.cookie("envmon_session"))
+                var download = HTTPClientRequest(url: base + (try await browser.run("return document.getElementById('original').getAttribute('href')")))
+                download.headers.add(name: "Cookie", value: "envmon_session=\(cookie)")
+                let answer = try await HTTPClient.shared.execute(download, timeout: .seconds(120))
+                #expect(answer.status.code == 200)
+                let bytes = try await answer.body.collect(upTo: 64 << 20)
+                #expect(Data(bytes.readableBytesView) == (try Data(contentsOf: folder.appendingPathComponent("emissions-district.csv"))))
+                try await noConsoleErrors("upload")
+
+                // Revert the waste report, with confirmation.
+                try await browser.open("\(base)/uploads/\(waste)")
+                #expect(try await browser.run("return document.querySelector('#revert .confirm').hidden ? 'hidden' : 'shown'") == "hidden")
+                try await browser.click("#revert .ask")
+                try await browser.screenshot("district-revert-confirm")
+                try await browser.click("#revert .yes")
+                _ = try await browser.wait(until: "return document.getElementById('revert') ? 'still' : 'gone'", is: "gone")
+                #expect(try await browser.run("return document.querySelector('dl.facts').textContent").contains("已撤销"))
+                let audit = try await db.rows("SELECT actor, summary FROM envmon.audit_event WHERE action = 'upload.revert'")
+                #expect(audit.count == 1 && (audit.first?["actor"] ?? nil) == "user:李主任", "\(audit)")
+                #expect(try await db.rows("SELECT 1 FROM envmon.waste_report WHERE upload_id = \(waste)").isEmpty)
+                try await noConsoleErrors("revert")
+
+                // 预警: acknowledge one, read its timeline, silence FeedMissing and end the silence.
+                try await browser.open("\(base)/alerts")
+                try await browser.type("form.ack input[name=note]", "已电话通知企业")
+                try await browser.click("form.ack button")
+                _ = try await browser.wait(until: "return document.body.textContent.includes('已电话通知企业') ? 'yes' : 'no'", is: "yes")
+                try await browser.click("#open-alerts-table tbody tr a")
+                _ = try await browser.wait(until: "return /^\\/alerts\\/\\d+$/.test(location.pathname) ? 'yes' : 'no'", is: "yes")
+                let timeline = try await browser.run("return document.getElementById('timeline').textContent")
+                #expect(timeline.contains("开始告警"), "\(timeline)")
+                try await noConsoleErrors("alert")
+                try await browser.screenshot("district-alert")
+                try await browser.open("\(base)/alerts")
+                try await browser.type("#silence-matchers", "rule=\"FeedMissing\"")
+                try await browser.type("#silence-reason", "企业在线监测设备检修")
+                try await browser.click("#silence-form button[type=submit]")
+                _ = try await browser.wait(until: "return document.querySelector('#silences button.expire') ? 'yes' : 'no'", is: "yes")
+                #expect(try await browser.run("return document.querySelector('#silences tbody').textContent").contains("FeedMissing"))
+                try await noConsoleErrors("alerts")
+                try await browser.screenshot("district-alerts")
+                try await browser.click("#silences button.expire")
+                _ = try await browser.wait(until: "return document.querySelector('#silences button.expire') ? 'yes' : 'no'", is: "no")
+                let silenceAudit = try await db.rows("SELECT action FROM envmon.audit_event WHERE actor = 'user:李主任' AND action LIKE 'silence.%' ORDER BY id")
+                #expect(silenceAudit.map { $0["action"] ?? nil } == ["silence.add", "silence.expire"])
+
+                // A POST with the session cookie but without the CSRF token is refused.
+                let refused = try await browser.runAsync("fetch('/v1/silences', {method: 'POST', body: '{}'}).then(r => done(String(r.status)))")
+                #expect(refused == "403")
+                _ = try await browser.consoleErrors()  // the refused fetch is logged as a failed load
+
+                // Sign out: the session ends.
+                try await browser.click("header form button")
+                _ = try await browser.wait(until: "return location.pathname", is: "/login")
+                try await browser.open("\(base)/uploads")
+                #expect(try await browser.run("return location.pathname") == "/login")
+
+                // A viewer: no upload form, no revert, no acknowledge, no silences form — and the
+                // server refuses a revert even when the page's token is sent.
+                try await signIn("赵科员")
+                try await browser.open("\(base)/uploads")
+                #expect(try await browser.run("return document.getElementById('upload-form') ? 'form' : 'none'") == "none")
+                try await browser.open("\(base)/uploads/\(emissions)")
+                #expect(try await browser.run("return document.getElementById('revert') ? 'revert' : 'none'") == "none")
+                let refusedRevert = try await browser.runAsync("""
+                    const token = document.querySelector('meta[name=csrf-token]').content;
+                    fetch('/v1/uploads/\(emissions)/revert', {method: 'POST', headers: {'X-CSRF-Token': token}}).then(r => done(String(r.status)))
+                    """)
+                #expect(refusedRevert == "403")
+                _ = try await browser.consoleErrors()
+                try await browser.open("\(base)/alerts")
+                #expect(try await browser.run("return (document.querySelector('form.ack') || document.getElementById('silence-form')) ? 'controls' : 'none'") == "none")
+                try await noConsoleErrors("viewer alerts")
+                try await browser.screenshot("district-viewer-alerts")
+            }
+        }
+        #expect(try await db.rows("SELECT 1 FROM envmon.emission_reading LIMIT 1").count == 1)
     }
 }

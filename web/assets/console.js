@@ -128,4 +128,55 @@
       request.send(JSON.stringify({ note: ack.elements.note.value || null }));
     });
   });
+  // Revert (admins): the button asks, a second button confirms, then the page shows the result.
+  Array.prototype.forEach.call(document.querySelectorAll("form.revert"), function (form) {
+    var confirm = form.querySelector(".confirm");
+    var error = form.querySelector(".error");
+    form.querySelector(".ask").addEventListener("click", function () { confirm.hidden = false; form.querySelector(".yes").focus(); });
+    form.querySelector(".no").addEventListener("click", function () { confirm.hidden = true; });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var request = new XMLHttpRequest();
+      request.open("POST", "/v1/uploads/" + form.dataset.upload + "/revert");
+      request.setRequestHeader("X-CSRF-Token", csrf);
+      request.onload = function () {
+        if (request.status === 200) { window.location.reload(); return; }
+        var detail = "";
+        try { detail = JSON.parse(request.responseText).detail || ""; } catch (e) { detail = String(request.status); }
+        error.textContent = detail; error.hidden = false;
+      };
+      request.onerror = function () { error.textContent = String(request.status); error.hidden = false; };
+      request.send();
+    });
+  });
+  // Silences (admins): add one from the form, end one with its button.
+  var silence = document.getElementById("silence-form");
+  if (silence) {
+    silence.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var error = silence.querySelector(".error");
+      var matchers = silence.elements.matchers.value.split("\n").map(function (line) { return line.trim(); })
+        .filter(function (line) { return line.length > 0; });
+      var request = new XMLHttpRequest();
+      request.open("POST", "/v1/silences");
+      request.setRequestHeader("X-CSRF-Token", csrf);
+      request.setRequestHeader("Content-Type", "application/json");
+      request.onload = function () {
+        if (request.status === 201) { window.location.reload(); return; }
+        var detail = String(request.status);
+        try { detail = JSON.parse(request.responseText).detail || detail; } catch (e) { /* not JSON */ }
+        error.textContent = detail; error.hidden = false;
+      };
+      request.send(JSON.stringify({ matchers: matchers, duration: silence.elements.duration.value, reason: silence.elements.reason.value }));
+    });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("button.expire"), function (button) {
+    button.addEventListener("click", function () {
+      var request = new XMLHttpRequest();
+      request.open("POST", "/v1/silences/" + button.dataset.silence + "/expire");
+      request.setRequestHeader("X-CSRF-Token", csrf);
+      request.onload = function () { window.location.reload(); };
+      request.send();
+    });
+  });
 })();

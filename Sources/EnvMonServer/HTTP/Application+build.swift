@@ -225,9 +225,14 @@ func buildRouter(config: ServerConfiguration, database: Database, metrics: Servi
     uploads.addReadRoutes(to: reads)
     bureau.addReadRoutes(to: reads)
     sessions.addReadRoutes(to: reads)
+    let silences = SilenceController(database: database)
+    silences.addReadRoutes(to: reads)
     let writes = router.group("v1").add(middleware: TokenAuthMiddleware(scope: .upload, tokens: tokens))
     uploads.addUploadRoutes(to: writes)
     bureau.addUploadRoutes(to: writes)
+    let admins = router.group("v1").add(middleware: TokenAuthMiddleware(scope: .admin, tokens: tokens))
+    uploads.addAdminRoutes(to: admins)
+    silences.addAdminRoutes(to: admins)
     return router
 }
 

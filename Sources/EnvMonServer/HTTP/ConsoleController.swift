@@ -19,7 +19,13 @@ struct ConsoleController {
 
     func addRoutes(to router: Router<APIContext>) {
         router.get("/") { request, _ in try await page(request) { viewer, lang in
-            view.overview(lang, user: viewer.user, csrfToken: viewer.csrfToken, plan: try await PlanStore(database: database).progress())
+            // Three queries: plan_progress, the trend and sub-district series, the counts.
+            let queries = ConsoleQueries(database: database)
+            async let plan = PlanStore(database: database).progress()
+            async let series = queries.overviewSeries()
+            async let counts = queries.counts(cadence: AlertRule.defaultCadence, now: Date())
+            let (points, cells) = try await series
+            return view.overview(lang, viewer, plan: try await plan, points: points, cells: cells, counts: try await counts)
         } }
         router.get("uploads") { request, _ in try await page(request) { viewer, lang in
             view.uploads(lang, viewer, uploads: try await UploadQueries(database: database).list(limit: 100), zone: try await zone())
@@ -38,8 +44,17 @@ struct ConsoleController {
         router.get("alerts") { request, _ in try await page(request) { viewer, lang in
             let store = AlertStore(database: database)
             let open = try await store.list(state: .firing) + store.list(state: .pending)
-            return view.alerts(lang, viewer, alerts: open, zone: try await zone())
+            return view.alerts(lang, viewer, alerts: open, silences: try await store.silences(includeExpired: false, at: Date()),
+                               zone: try await zone())
         } }
+        router.get("alerts/{id}") { request, context in
+            guard let id = context.parameters.get("id", as: Int64.self), id > 0 else { return notFound(request) }
+            let store = AlertStore(database: database)
+            guard let alert = try await store.alert(id: id) else { return notFound(request) }
+            return try await page(request) { viewer, lang in
+                view.alert(lang, viewer, alert: alert, events: try await store.history(alertID: id), zone: try await zone())
+            }
+        }
         router.get("sites") { request, _ in try await page(request) { viewer, lang in
             view.sites(lang, viewer, sites: try await ConsoleQueries(database: database).siteFreshness(), now: Date(),
                        zone: try await zone())
@@ -50,6 +65,24 @@ struct ConsoleController {
             let rows = try await ConsoleQueries(database: database).monthlyCompliance(from: first)
             return view.enterprises(lang, viewer, rows: rows, months: months)
         } }
+        router.get("enterprises/{id}") { request, context in
+            guard let id = context.parameters.get("id"), !id.isEmpty, id.count <= 64 else { return notFound(request) }
+            let days = request.uri.queryParameters["days"].flatMap { Int($0) }.map { max(7, min($0, 400)) } ?? 92
+            return try await page(request) { viewer, lang in
+                let today = DemoDistrict.localDate(Date(), zone: try await zone())
+                let points = try await ConsoleQueries(database: database).enterpriseDays(id, from: CivilDate(dayNumber: today.dayNumber - days + 1))
+                return view.enterprise(lang, viewer, id: id, points: points, days: days)
+            }
+        }
+        router.get("water/{id}") { request, context in
+            guard let id = context.parameters.get("id"), !id.isEmpty, id.count <= 64 else { return notFound(request) }
+            return try await page(request) { viewer, lang in
+                let queries = ConsoleQueries(database: database)
+                async let samples = queries.sectionSamples(id)
+                async let bounds = queries.classVBounds()
+                return view.section(lang, viewer, id: id, samples: try await samples, bounds: try await bounds)
+            }
+        }
         router.get("water") { request, _ in try await page(request) { viewer, lang in
             let months = Self.lastMonths(12, before: Date(), zone: try await zone())
             let first = months.first.flatMap { CivilDate($0 + "-01") } ?? CivilDate(dayNumber: 0)
@@ -58,6 +91,9 @@ struct ConsoleController {
         } }
         router.get("assets/console.css") { _, _ in Self.asset(ConsoleView.stylesheet, type: "text/css; charset=utf-8") }
         router.get("assets/console.js") { _, _ in Self.asset(ConsoleView.script, type: "text/javascript; charset=utf-8") }
+        router.get("assets/icon.svg") { _, _ in Self.asset(ConsoleView.icon, type: "image/svg+xml") }
+        // Browsers ask for /favicon.ico whatever the page names; answer with the icon.
+        router.get("favicon.ico") { _, _ in Self.asset(ConsoleView.icon, type: "image/svg+xml") }
     }
 
     /// A page for the signed-in user, or a redirect to the sign-in form.

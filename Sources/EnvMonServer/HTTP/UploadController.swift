@@ -28,6 +28,61 @@ struct UploadController {
     func addReadRoutes(to group: RouterGroup<APIContext>) {
         group.get("uploads/{id}", use: show)
         group.get("uploads/{id}/rejections", use: rejections)
+        group.get("uploads/{id}/file", use: file)
+    }
+
+    func addAdminRoutes(to group: RouterGroup<APIContext>) {
+        group.post("uploads/{id}/revert", use: revert)
+    }
+
+    /// The exact bytes received, streamed from the archive, under the name they were sent with.
+    @Sendable func file(request: Request, context: APIContext) async throws -> Response {
+        let id = try Self.uploadID(context)
+        guard let upload = try await UploadQueries(database: database).upload(id: id) else {
+            throw APIError.notFound("no upload with id \(id)")
+        }
+        let archive = UploadArchive(database: database)
+        let body = ResponseBody { writer in
+            try await archive.chunks(id: id) { try await writer.write($0) }
+            try await writer.finish(nil)
+        }
+        let name = upload.fileName.flatMap { $0.isEmpty ? nil : $0 } ?? "upload-\(id)"
+        return Response(status: .ok, headers: [
+            .contentType: "application/octet-stream",
+            .contentDisposition: Self.attachment(name),
+        ], body: body)
+    }
+
+    /// `attachment` with an ASCII fallback name and the real one in RFC 5987 form (Chinese names).
+    static func attachment(_ name: String) -> String {
+        let ascii = String(name.unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && scalar.value >= 0x20 && scalar != "\"" && scalar != "\\" && scalar != ";" ? Character(scalar) : "_"
+        })
+        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(127)))
+        allowed.insert(charactersIn: "-._~")
+        let encoded = name.addingPercentEncoding(withAllowedCharacters: allowed) ?? ascii
+        return "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"
+    }
+
+    /// Undoes a loaded upload (admins): its rows removed, the values it superseded restored.
+    @Sendable func revert(request: Request, context: APIContext) async throws -> Response {
+        let id = try Self.uploadID(context)
+        do {
+            let result = try await UploadRevert(database: database).revert(uploadID: id)
+            try await AuditLog(database: database).record(
+                try context.auditActor(), "upload.revert", subject: "upload \(id)",
+                summary: "\(result.rowsRemoved) rows removed, \(result.rowsRestored) restored")
+            return try JSONBody.response(result)
+        } catch {
+            if let error = Database.unwrap(error) as? EnvMonError {
+                switch error.kind {
+                case .notFound: throw APIError.notFound(error.message)
+                case .conflict: throw APIError(.conflict, error: "not_loaded", detail: error.message)
+                default: break
+                }
+            }
+            throw error
+        }
     }
 
     /// The answer to an accepted upload.

@@ -45,6 +45,8 @@ struct Browser {
                                             "--window-size=1280,900", "--lang=zh-CN"],
                                    // A bureau's browser: Chinese first (headless ignores --lang for Accept-Language).
                                    "prefs": ["intl.accept_languages": "zh-CN,zh"]],
+            // The page's console, read by consoleErrors().
+            "goog:loggingPrefs": ["browser": "ALL"],
         ]]]
         let created = try await call(base, "POST", "/session", capabilities)
         guard let session = created["sessionId"] as? String else {
@@ -117,6 +119,23 @@ struct Browser {
         }
     }
 
+    /// Runs `script` asynchronously: it ends by calling `done(value)` (e.g. when a fetch answers).
+    func runAsync(_ script: String) async throws -> String {
+        let wrapped = "const done = arguments[arguments.length - 1];\n" + script
+        let answer = try await call("POST", "/execute/async", ["script": wrapped, "args": [Any]()])
+        switch answer["value"] {
+        case let text as String: return text
+        case let number as NSNumber: return number.stringValue
+        default: return ""
+        }
+    }
+
+    /// A cookie's value as the browser holds it (HttpOnly ones too), nil when it has none.
+    func cookie(_ name: String) async throws -> String? {
+        let found = try? await call("GET", "/cookie/\(name)")
+        return found?["value"] as? String
+    }
+
     /// Waits (polling, up to `seconds`) until `script` returns `expected`; returns what it last returned.
     @discardableResult
     func wait(until script: String, is expected: String, seconds: Int = 300) async throws -> String {
@@ -129,13 +148,35 @@ struct Browser {
         return last
     }
 
-    /// Saves a PNG of the window to `$ENVMON_SCREENSHOTS/name.png` when that variable is set
-    /// (for a person to look at the pages; the tests assert on the DOM).
+    /// Where screenshots go: `$ENVMON_SCREENSHOTS`, else the package's `.build/screenshots`.
+    static var screenshotDirectory: URL {
+        if let directory = ProcessInfo.processInfo.environment["ENVMON_SCREENSHOTS"], !directory.isEmpty {
+            return URL(fileURLWithPath: directory)
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../../.build/screenshots").standardized
+    }
+
+    /// Saves a PNG of the whole page (the window grown to the page's height, up to 6000 px) as
+    /// `.build/screenshots/name.png`, for a person to review; the tests assert on the DOM.
     func screenshot(_ name: String) async throws {
-        guard let directory = ProcessInfo.processInfo.environment["ENVMON_SCREENSHOTS"] else { return }
+        let height = Int(try await run("window.scrollTo(0, 0); return String(Math.min(6000, Math.max(900, document.documentElement.scrollHeight + window.outerHeight - window.innerHeight)))")) ?? 900
+        try await call("POST", "/window/rect", ["width": 1280, "height": height])
         let answer = try await call("GET", "/screenshot")
-        guard let text = answer["value"] as? String, let data = Data(base64Encoded: text) else { return }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try data.write(to: URL(fileURLWithPath: directory).appendingPathComponent("\(name).png"))
+        try await call("POST", "/window/rect", ["width": 1280, "height": 900])
+        guard let text = answer["value"] as? String, let data = Data(base64Encoded: text) else {
+            throw HarnessFailure(message: "chromedriver sent no screenshot for \(name)")
+        }
+        let directory = Self.screenshotDirectory
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try data.write(to: directory.appendingPathComponent("\(name).png"))
+    }
+
+    /// The browser console's errors since the last call (script errors, CSP violations, failed
+    /// loads), from chromedriver's log of the page.
+    func consoleErrors() async throws -> [String] {
+        let answer = try await call("POST", "/se/log", ["type": "browser"])
+        let entries = answer["value"] as? [[String: Any]] ?? []
+        return entries.filter { ($0["level"] as? String) == "SEVERE" }.map { "\($0["message"] ?? "")" }
     }
 }
