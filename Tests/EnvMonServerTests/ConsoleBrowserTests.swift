@@ -52,6 +52,7 @@ struct ConsoleBrowserTests {
                 try await browser.click("button[type=submit]")
                 #expect(try await browser.wait(until: "return location.pathname", is: "/") == "/")
                 #expect(try await browser.run("return document.documentElement.lang") == "zh-CN")
+                #expect(try await browser.consoleErrors().isEmpty, "overview")
                 try await browser.screenshot("overview")
 
                 try await browser.open("\(base)/uploads")
@@ -68,6 +69,7 @@ struct ConsoleBrowserTests {
                 // The table below lists it without a reload.
                 let listed = try await browser.run("return document.querySelector('main table tbody tr').textContent")
                 #expect(listed.contains("污水处理") && listed.contains("已入库"), "\(listed)")
+                #expect(try await browser.consoleErrors().isEmpty, "uploads")
                 try await browser.screenshot("uploads")
 
                 try await browser.click("#upload-status a")
@@ -77,6 +79,7 @@ struct ConsoleBrowserTests {
                 #expect(table.contains("2026-13"), "\(table)")
                 let facts = try await browser.run("return document.querySelector('dl.facts').textContent")
                 #expect(facts.contains("已入库"), "\(facts)")
+                #expect(try await browser.consoleErrors().isEmpty, "upload")
                 try await browser.screenshot("upload")
 
                 // 数据完整性: the plant that just reported is on time; 水质断面: last month's classes in colour.
@@ -91,18 +94,22 @@ struct ConsoleBrowserTests {
                 }
                 #expect(try await rowState("S01") == "正常")
                 #expect(try await rowState("WWTP01") == "逾期")
+                #expect(try await browser.consoleErrors().isEmpty, "sites")
                 try await browser.screenshot("sites")
                 try await browser.open("\(base)/enterprises")
                 let breach = try await browser.run("const c = document.querySelector('td.cell.missed'); return c ? c.textContent + '|' + c.title : ''")
                 #expect(breach == "超标1/2|\(lastMonth)-06 SO2", "\(breach)")
+                #expect(try await browser.consoleErrors().isEmpty, "enterprises")
                 try await browser.screenshot("enterprises")
                 try await browser.open("\(base)/water")
                 #expect(try await browser.run("return document.querySelector('tr:has(th span) td.wq.class2') ? 'Ⅱ' : ''") == "Ⅱ")
                 #expect(try await browser.run("return document.querySelectorAll('td.wq.class6').length.toString()") == "1")
+                #expect(try await browser.consoleErrors().isEmpty, "water")
                 try await browser.screenshot("water")
 
                 try await browser.open("\(base)/alerts")
                 #expect(try await browser.run("return document.querySelector('main h2').textContent") == "未关闭的预警")
+                #expect(try await browser.consoleErrors().isEmpty, "alerts")
                 try await browser.screenshot("alerts")
             }
         }

@@ -191,6 +191,73 @@ struct ConsoleSessionTests {
         }
     }
 
+    @Test("role matrix: every page reads for every role; upload and acknowledge need uploader; revert and silences need admin")
+    func roleMatrix() async throws {
+        try await Harness.withApp(.live) { client, db, _ in
+            let url = CLIProcessTests.url(db.address)
+            var sessions: [String: (secret: String, csrf: String)] = [:]
+            for role in ["viewer", "uploader", "admin"] {
+                #expect(try await Self.addUser(url, role, role: role).status == 0)
+                let secret = try #require(Self.cookie(try await Self.signIn(client, role, Self.password)))
+                let me = try Harness.json(try await client.execute(uri: "/v1/session", method: .get, headers: Self.withCookie(secret)).body)
+                sessions[role] = (secret, try #require(me["csrf_token"] as? String))
+            }
+            for role in ["viewer", "uploader", "admin"] {
+                let secret = try #require(sessions[role]?.secret)
+                for page in ["/", "/alerts", "/uploads", "/enterprises", "/water", "/sites", "/water/S1", "/enterprises/E1"] {
+                    #expect(try await client.execute(uri: page, method: .get, headers: Self.withCookie(secret)).status == .ok, "\(role) \(page)")
+                }
+                for read in ["/v1/plan", "/v1/alerts", "/v1/silences"] {
+                    #expect(try await client.execute(uri: read, method: .get, headers: Self.withCookie(secret)).status == .ok, "\(role) \(read)")
+                }
+            }
+            // Each change with the session's CSRF token: refused (403) below the role it needs,
+            // otherwise answered on its merits (202, 404 for an id that does not exist, 201).
+            let silence = ByteBuffer(string: #"{"matchers": ["rule=\"FeedMissing\""], "duration": "2h", "reason": "检修"}"#)
+            let changes: [(path: String, type: String, body: ByteBuffer, needs: String, allowed: HTTPResponse.Status)] = [
+                ("/v1/uploads?kind=emissions", "text/csv", ByteBuffer(string: Feed.emissions(rows: 2, seed: 91)), "uploader", .accepted),
+                ("/v1/alerts/999999/ack", "application/json", ByteBuffer(string: "{}"), "uploader", .notFound),
+                ("/v1/uploads/999999/revert", "application/json", ByteBuffer(), "admin", .notFound),
+                ("/v1/silences", "application/json", silence, "admin", .created),
+                ("/v1/silences/999999/expire", "application/json", ByteBuffer(), "admin", .notFound),
+            ]
+            let rank = ["viewer": 0, "uploader": 1, "admin": 2]
+            for change in changes {
+                for role in ["viewer", "uploader", "admin"] {
+                    let session = try #require(sessions[role])
+                    var headers = Self.withCookie(session.secret, [.contentType: change.type])
+                    headers[SessionController.csrfHeader] = session.csrf
+                    let answer = try await client.execute(uri: change.path, method: .post, headers: headers, body: change.body)
+                    let expected: HTTPResponse.Status = (rank[role] ?? 0) >= (rank[change.needs] ?? 3) ? change.allowed : .forbidden
+                    #expect(answer.status == expected, "\(role) POST \(change.path): \(String(buffer: answer.body))")
+                }
+            }
+            let actors = try await db.client.query("SELECT actor || ' ' || action FROM envmon.audit_event WHERE action LIKE 'silence.%'",
+                                                   logger: Harness.logger).decode(String.self).reduce(into: [String]()) { $0.append($1) }
+            #expect(actors == ["user:admin silence.add"])
+        }
+    }
+
+    @Test("a session unused for 8 hours has ended; one used within 8 hours goes on")
+    func sessionExpiry() async throws {
+        try await Harness.withApp(.live) { client, db, _ in
+            #expect(try await Self.addUser(CLIProcessTests.url(db.address), "clerk", role: "uploader").status == 0)
+            let stale = try #require(Self.cookie(try await Self.signIn(client, "clerk", Self.password)))
+            let fresh = try #require(Self.cookie(try await Self.signIn(client, "clerk", Self.password)))
+            for (secret, idle) in [(stale, "8 hours 1 minute"), (fresh, "7 hours 59 minutes")] {
+                _ = try await db.client.query("""
+                    UPDATE envmon.console_session SET last_seen_at = now() - \(idle)::interval
+                    WHERE token_hash = sha256(convert_to(\(secret), 'UTF8'))
+                    """, logger: Harness.logger)
+            }
+            #expect(try await client.execute(uri: "/v1/session", method: .get, headers: Self.withCookie(stale)).status == .unauthorized)
+            let page = try await client.execute(uri: "/alerts", method: .get, headers: Self.withCookie(stale))
+            #expect(page.status == .seeOther && page.headers[.location] == "/login")
+            #expect(try await client.execute(uri: "/v1/session", method: .get, headers: Self.withCookie(fresh)).status == .ok)
+            #expect(try await client.execute(uri: "/alerts", method: .get, headers: Self.withCookie(fresh)).status == .ok)
+        }
+    }
+
     @Test("five failed sign-ins lock a name for 15 minutes, even with the right password; other names are not affected")
     func lockout() async throws {
         try await Harness.withApp(.live) { client, db, _ in
