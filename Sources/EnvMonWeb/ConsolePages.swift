@@ -97,6 +97,8 @@ extension ConsoleView {
                 "msgError": en ? "The upload did not go through" : "上传未成功",
                 "msgView": en ? "details" : "查看详情",
                 "msgRows": en ? "{loaded} rows loaded, {rejected} rejected" : "入库 {loaded} 行，拒收 {rejected} 行",
+                // Minutes east of UTC: the script shows times in the feed time zone, as the page does.
+                "zoneOffset": "\(zone.secondsFromGMT() / 60)",
             ] as [String: Any]
         }
         page["columns"] = en ? ["No.", "Kind", "File", "Uploader", "Received", "Status", "Loaded", "Rejected"]

@@ -69,6 +69,8 @@ struct ConsoleBrowserTests {
                 // The table below lists it without a reload.
                 let listed = try await browser.run("return document.querySelector('main table tbody tr').textContent")
                 #expect(listed.contains("污水处理") && listed.contains("已入库"), "\(listed)")
+                // Its time as the server shows it after a reload (the feed time zone, not the browser's).
+                let scripted = try await browser.run("return document.querySelector('main table tbody tr').cells[4].textContent")
                 #expect(try await browser.consoleErrors().isEmpty, "uploads")
                 try await browser.screenshot("uploads")
 
@@ -81,6 +83,8 @@ struct ConsoleBrowserTests {
                 #expect(facts.contains("已入库"), "\(facts)")
                 #expect(try await browser.consoleErrors().isEmpty, "upload")
                 try await browser.screenshot("upload")
+                try await browser.open("\(base)/uploads")
+                #expect(try await browser.run("return document.querySelector('main table tbody tr').cells[4].textContent") == scripted)
 
                 // 数据完整性: the plant that just reported is on time; 水质断面: last month's classes in colour.
                 try await browser.open("\(base)/sites")

@@ -32,6 +32,13 @@
       if (event.dataTransfer && event.dataTransfer.files.length) { input.files = event.dataTransfer.files; }
     });
     // The finished upload at the top of the table below, as the page would list it on reload.
+    // "YYYY-MM-DD HH:MM" in the feed time zone (the form's data-zone-offset), like the server's rows.
+    var feedTime = function (iso) {
+      var at = new Date(Date.parse(iso) + 60000 * Number(form.dataset.zoneOffset || 0));
+      var two = function (n) { return (n < 10 ? "0" : "") + n; };
+      return at.getUTCFullYear() + "-" + two(at.getUTCMonth() + 1) + "-" + two(at.getUTCDate()) + " " +
+        two(at.getUTCHours()) + ":" + two(at.getUTCMinutes());
+    };
     var listed = function (upload) {
       var body = document.querySelector("main table tbody");
       if (!body) { return; }
@@ -40,7 +47,7 @@
       var row = document.createElement("tr");
       var kind = document.getElementById("kind");
       var cells = [null, kind.options[kind.selectedIndex].text, upload.file_name || "", upload.uploader || "",
-                   new Date(upload.received_at).toLocaleString(), null, upload.rows_loaded, upload.rows_rejected];
+                   feedTime(upload.received_at), null, upload.rows_loaded, upload.rows_rejected];
       cells.forEach(function (text, index) {
         var cell = document.createElement("td");
         if (index === 0) {
