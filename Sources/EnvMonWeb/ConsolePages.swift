@@ -325,15 +325,25 @@ extension ConsoleView {
             bySection[row.sectionID, default: [:]][row.period] = row
             names[row.sectionID] = names[row.sectionID] ?? row
         }
+        page["goalLabel"] = en ? "Goal" : "目标"
+        page["differLabel"] = en ? "Reported ≠ computed" : "上报不符"
         page["rows"] = bySection.keys.sorted().map { id -> [String: Any] in
             let first = names[id]
+            // The plan's goal for second-level river sections: class Ⅴ or better.
+            let goal: Int? = bySection[id]?.values.contains { $0.riverLevel == 2 } == true ? 5 : nil
+            let differing = bySection[id]?.values.filter { row in
+                months.contains(row.period) && row.reportedClass != nil && row.waterClass != nil && row.reportedClass != row.waterClass
+            }.count ?? 0
             return [
                 "section": first?.sectionName ?? id, "id": id, "href": "/water/\(Self.segment(id))", "river": first?.river ?? "—",
+                "goal": goal.map { (en ? "class " : "") + Self.classLabel($0) + (en ? " or better" : "类及以上") } ?? "—",
+                "differing": differing > 0 ? "\(differing)" : "—",
                 "cells": months.map { month -> [String: Any] in
                     guard let row = bySection[id]?[month], let waterClass = row.waterClass else {
                         return ["label": "", "cellClass": "none"]
                     }
-                    var cell: [String: Any] = ["label": row.classLabel ?? "\(waterClass)", "cellClass": "class\(waterClass)"]
+                    var cell: [String: Any] = ["label": row.classLabel ?? "\(waterClass)",
+                                               "cellClass": "class\(waterClass)" + (goal.map { waterClass > $0 ? " below-goal" : "" } ?? "")]
                     if let items = row.decidingItems, !items.isEmpty { cell["title"] = items.joined(separator: ", ") }
                     if let reported = row.reportedClass, reported != waterClass {
                         cell["reported"] = en ? "reported \(Self.classLabel(reported))" : "上报\(Self.classLabel(reported))"
@@ -344,8 +354,8 @@ extension ConsoleView {
         }
         page["legend"] = (1...6).map { ["label": Self.classLabel($0), "cellClass": "class\($0)"] }
         page["empty"] = en ? "No section has samples in these months." : "这些月份没有断面监测数据。"
-        page["note"] = en ? "A cell names the class computed from the month's means; where the feed reported another, it is shown beneath."
-            : "单元格为按月均值计算的类别；与上报类别不一致时在其下注明上报类别。"
+        page["note"] = en ? "A cell names the class computed from the month's means; where the feed reported another, it is shown beneath (analytics.water_class_discrepancies lists them). Second-level river sections have the plan's goal, class Ⅴ or better; a month worse than its goal is outlined."
+            : "单元格为按月均值计算的类别；与上报类别不一致时在其下注明上报类别（详见 analytics.water_class_discrepancies）。二级河道断面的目标为三年行动计划的Ⅴ类及以上；劣于目标的月份加框标出。"
         return library.render(page, withTemplate: "water") ?? ""
     }
 
