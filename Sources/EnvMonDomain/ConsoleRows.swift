@@ -26,20 +26,22 @@ public struct PlanPoint: Sendable, Equatable {
     }
 }
 
-/// A plan metric's latest value in one sub-district, judged against the district's target.
+/// A plan metric's latest value in one sub-district, judged against the district's target
+/// (`analytics.plan_progress_by_scope`).
 public struct DistrictCell: Sendable, Equatable {
     public var metric: String
     public var scope: String
     public var period: String
     public var value: Double
-    public var met: Bool
+    /// met, at_risk (met, but its own trend misses by the due date) or missed.
+    public var status: PlanStatus
 
-    public init(metric: String, scope: String, period: String, value: Double, met: Bool) {
+    public init(metric: String, scope: String, period: String, value: Double, status: PlanStatus) {
         self.metric = metric
         self.scope = scope
         self.period = period
         self.value = value
-        self.met = met
+        self.status = status
     }
 }
 

@@ -37,40 +37,59 @@ public struct ConsoleQueries: Sendable {
             binds: binds)
     }
 
-    /// The overview's trend points (each target's district-wide periods) and sub-district cells
-    /// (each target's metric in each sub-district, latest period, judged against the target), in
-    /// one query; with `plan_progress` and `counts` the overview makes three.
-    public func overviewSeries() async throws -> (points: [PlanPoint], cells: [DistrictCell]) {
+    /// Everything the overview shows but the counts, from ONE evaluation of the metrics
+    /// (`analytics.plan_progress_by_scope`, materialised once): the targets' rows exactly as
+    /// `analytics.plan_progress` defines them (each target's latest period in its own scope,
+    /// no_data without one), each district-wide target's periods for its trend chart, and each
+    /// sub-district's latest value against the district's target.
+    public func overview() async throws -> (plan: [PlanProgressRow], points: [PlanPoint], cells: [DistrictCell]) {
         let rows = try await database.client.query("""
-            SELECT 'trend' AS part, metric, scope, period, period_start, period_end,
-                   value::double precision, projected::double precision, NULL::boolean AS met
-            FROM analytics.plan_progress_by_period
-            WHERE scope = 'all' AND value IS NOT NULL
+            WITH s AS MATERIALIZED (SELECT * FROM analytics.plan_progress_by_scope),
+            latest AS (
+                SELECT DISTINCT ON (target_id) * FROM s WHERE scope = target_scope
+                ORDER BY target_id, period_end DESC, period_start DESC
+            ), district AS (
+                SELECT DISTINCT ON (target_id, scope) * FROM s WHERE target_scope = 'all' AND scope <> 'all'
+                ORDER BY target_id, scope, period_end DESC, period_start DESC
+            )
+            SELECT 'plan' AS part, 0 AS position, t.metric, t.scope, l.period, t.comparator, t.value AS target,
+                   l.value, l.value_pct, l.gap, coalesce(l.status, 'no_data') AS status, t.due, l.projected,
+                   l.period_start, l.period_end, m.sort_order
+            FROM envmon.plan_target t
+            LEFT JOIN envmon.metric m ON m.metric = t.metric
+            LEFT JOIN latest l ON l.target_id = t.id
             UNION ALL
-            SELECT 'district', metric, scope, period, period_start, period_end, value, NULL, met FROM (
-                SELECT DISTINCT ON (t.metric, s.scope) t.metric, s.scope, s.period, s.period_start, s.period_end,
-                       s.value::double precision AS value, envmon.target_met(s.value, t.comparator, t.value) AS met
-                FROM envmon.plan_target t
-                JOIN envmon.metric m ON m.metric = t.metric
-                JOIN analytics.metric_series s
-                  ON s.metric = t.metric AND s.scope <> 'all'
-                 AND (m.period_basis = 'survey' OR s.granularity = t.granularity)
-                WHERE t.scope = 'all' AND s.value IS NOT NULL
-                ORDER BY t.metric, s.scope, s.period_end DESC, s.period_start DESC) d
-            ORDER BY 1 DESC, 2, 3, 6, 5
-            LIMIT 50000
+            SELECT 'trend', 1, metric, scope, period, comparator, target, value, value_pct, gap, status, due, projected,
+                   period_start, period_end, sort_order
+            FROM s WHERE scope = target_scope AND target_scope = 'all'
+            UNION ALL
+            SELECT 'district', 2, metric, scope, period, comparator, target, value, value_pct, gap, status, due, projected,
+                   period_start, period_end, sort_order
+            FROM district
+            ORDER BY position, sort_order, scope, period_end, period_start
+            LIMIT 100000
             """, logger: database.logger)
-        var points: [PlanPoint] = [], cells: [DistrictCell] = []
-        for try await (part, metric, scope, period, start, end, value, projected, met)
-            in rows.decode((String, String, String, String, Date, Date, Double, Double?, Bool?).self) {
-            if part == "trend" {
-                points.append(PlanPoint(metric: metric, period: period, periodStart: CivilDate(utcMidnight: start), periodEnd: CivilDate(utcMidnight: end),
-                                        value: value, projected: projected))
-            } else {
-                cells.append(DistrictCell(metric: metric, scope: scope, period: period, value: value, met: met ?? false))
+        var plan: [PlanProgressRow] = [], points: [PlanPoint] = [], cells: [DistrictCell] = []
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            let part = try r["part"].decode(String.self)
+            let progress = try PlanProgressRow(r)
+            switch part {
+            case "plan":
+                plan.append(progress)
+            case "trend":
+                guard let value = progress.value, let start = try r.optionalCivilDate("period_start"),
+                      let end = try r.optionalCivilDate("period_end") else { continue }
+                points.append(PlanPoint(metric: progress.metric, period: progress.period ?? "", periodStart: start, periodEnd: end,
+                                        value: NSDecimalNumber(decimal: value).doubleValue,
+                                        projected: progress.projected.map { NSDecimalNumber(decimal: $0).doubleValue }))
+            default:
+                guard let value = progress.value else { continue }
+                cells.append(DistrictCell(metric: progress.metric, scope: progress.scope, period: progress.period ?? "",
+                                          value: NSDecimalNumber(decimal: value).doubleValue, status: progress.status))
             }
         }
-        return (points, cells)
+        return (plan, points, cells)
     }
 
     /// Firing alerts and places whose feed's cadence has passed since their latest data (never

@@ -118,8 +118,8 @@ public struct ConsoleView: Sendable {
                     guard let cell = cellAt["\(metric)|\(scope)"] else {
                         return ["label": "—", "cellClass": "no_data", "title": en ? "no data" : "无数据"]
                     }
-                    return ["label": show(metric, cell.value), "cellClass": cell.met ? "met" : "missed",
-                            "title": "\(cell.period) · \(cell.met ? (en ? "met" : "达标") : (en ? "missed" : "未达标"))"]
+                    return ["label": show(metric, cell.value), "cellClass": cell.status.rawValue,
+                            "title": "\(cell.period) · \(statusLabel(cell.status))"]
                 },
             ]
         }

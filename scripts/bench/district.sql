@@ -59,5 +59,6 @@ INSERT INTO envmon.plan_target (metric, scope, comparator, value, granularity, d
     ('green_coverage_rate', 'all', '>=', 0.41, 'year', '2028-12-31'),
     ('park_green_per_capita_m2', 'all', '>=', 9, 'year', '2028-12-31'),
     ('white_pollution_remediation_rate', 'all', '>=', 0.90, 'month', '2028-12-31'),
-    ('waste_harmless_transfer_rate', 'all', '=', 1, 'month', '2028-12-31');
+    ('waste_harmless_transfer_rate', 'all', '=', 1, 'month', '2028-12-31')
+ON CONFLICT (metric, scope) DO NOTHING;  -- `envmon migrate` seeds the same defaults
 VACUUM ANALYZE;

@@ -19,13 +19,13 @@ struct ConsoleController {
 
     func addRoutes(to router: Router<APIContext>) {
         router.get("/") { request, _ in try await page(request) { viewer, lang in
-            // Three queries: plan_progress, the trend and sub-district series, the counts.
+            // Two queries: the plan, its trends and the sub-district matrix from one evaluation
+            // of the metrics; the counts.
             let queries = ConsoleQueries(database: database)
-            async let plan = PlanStore(database: database).progress()
-            async let series = queries.overviewSeries()
+            async let overview = queries.overview()
             async let counts = queries.counts(cadence: AlertRule.defaultCadence, now: Date())
-            let (points, cells) = try await series
-            return view.overview(lang, viewer, plan: try await plan, points: points, cells: cells, counts: try await counts)
+            let (plan, points, cells) = try await overview
+            return view.overview(lang, viewer, plan: plan, points: points, cells: cells, counts: try await counts)
         } }
         router.get("uploads") { request, _ in try await page(request) { viewer, lang in
             view.uploads(lang, viewer, uploads: try await UploadQueries(database: database).list(limit: 100), zone: try await zone())
