@@ -111,10 +111,18 @@ public struct UploadArchive: Sendable {
             throw EnvMonError.notFound("no upload with id \(id)")
         }
         let source = upload.duplicateOf ?? id
+        try await Self.requireInDatabase(source, database)
         let rows = try await database.client.query(
             "SELECT data FROM envmon.upload_chunk WHERE upload_id = \(source) ORDER BY seq", logger: database.logger)
         for try await buffer in rows.decode(ByteBuffer.self) {
             try await body(buffer)
+        }
+    }
+
+    /// Fails, naming the file, when an upload's raw bytes were archived (`envmon db archive`).
+    static func requireInDatabase(_ id: Int64, _ database: Database) async throws {
+        if let file = try await UploadQueries(database: database).archivedIn(uploadID: id) {
+            throw EnvMonError.conflict("the raw bytes of upload \(id) were archived to \(file); `envmon db restore-archive` brings them back")
         }
     }
 
@@ -126,6 +134,7 @@ public struct UploadArchive: Sendable {
             throw EnvMonError.notFound("no upload with id \(id)")
         }
         let source = upload.duplicateOf ?? id
+        try await Self.requireInDatabase(source, database)
         let rows = try await database.client.query(
             "SELECT data FROM envmon.upload_chunk WHERE upload_id = \(source) ORDER BY seq", logger: logger)
         for try await buffer in rows.decode(ByteBuffer.self) {

@@ -77,4 +77,16 @@ extension UploadQueries {
         ).decode(Int64?.self) { newest = id }
         return newest
     }
+
+    /// The archive file an upload's raw bytes were moved to (`envmon db archive`), nil when
+    /// they are in the database.
+    public func archivedIn(uploadID: Int64) async throws -> String? {
+        let rows = try await database.client.query("""
+            SELECT file FROM envmon.data_archive
+            WHERE restored_at IS NULL AND \(uploadID) = ANY(upload_ids)
+            ORDER BY id DESC LIMIT 1
+            """, logger: database.logger)
+        for try await file in rows.decode(String.self) { return file }
+        return nil
+    }
 }

@@ -22,6 +22,9 @@ public struct UploadRevert: Sendable {
         guard upload.status == .loaded else {
             throw EnvMonError.conflict("upload \(uploadID) is \(upload.status.rawValue); only a loaded upload can be reverted")
         }
+        if let file = try await UploadQueries(database: database).archivedIn(uploadID: uploadID) {
+            throw EnvMonError.conflict("upload \(uploadID) is in the archive \(file); restore it first (`envmon db restore-archive`)")
+        }
         let kind = upload.kind
         let binds = FactLoader.binds(uploadID)
         return try await database.client.withTransaction(logger: logger) { tx in

@@ -7,7 +7,8 @@ struct DB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
         abstract: "Manage the embedded PostgreSQL cluster under $ENVMON_HOME; back up and restore the database.",
-        subcommands: [Start.self, Stop.self, Status.self, URLCommand.self, PSQL.self, Backup.self, Restore.self]
+        subcommands: [Start.self, Stop.self, Status.self, URLCommand.self, PSQL.self, Backup.self, Restore.self, Archive.self,
+                      RestoreArchive.self]
     )
 
     struct Backup: AsyncParsableCommand {
@@ -47,6 +48,54 @@ struct DB: AsyncParsableCommand {
             let report = try await global.operations.restore(from: file)
             if global.json { try Output.json(report) } else {
                 Output.line("restored \(report.file.printable) into \(report.database): \(report.uploads) uploads")
+            }
+        }
+    }
+
+    struct Archive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move the readings of every month before YYYY-MM, and old uploads' raw bytes, into a dump file.",
+            discussion: """
+                Retention for a database that has grown: the emissions readings of each month before \
+                --before (whole UTC months, as the partitions are cut), their superseded values, and \
+                the raw bytes of the uploads received before it are written to FILE (pg_dump custom \
+                format, readable by its owner only) and then removed. The daily aggregates stay, so \
+                plan progress, compliance and every view's history are unchanged; what needs the rows \
+                themselves (an old upload's original bytes, reverting an archived upload) asks for \
+                `envmon db restore-archive FILE`. Rows that change while FILE is written stop the \
+                archive with nothing removed. See docs/operations.md "Retention".
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(name: .long, help: "The first month to keep, YYYY-MM.") var before: String
+        @Option(name: .long, help: "The archive file to write, e.g. envmon-before-2025-01.dump.") var output: String
+
+        func run() async throws {
+            let report = try await global.operations.archive(before: before, to: output)
+            if global.json { try Output.json(report) } else {
+                Output.line("archived before \(report.before): \(report.months.count) months (\(report.readings) readings), "
+                            + "\(report.historyRows) superseded values, raw bytes of \(report.uploads.count) uploads "
+                            + "(\(report.chunkBytes) bytes) to \(report.file.printable), \(report.bytes) bytes, sha256 \(report.sha256)")
+            }
+        }
+    }
+
+    struct RestoreArchive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "restore-archive",
+            abstract: "Bring back what `envmon db archive` moved into FILE.",
+            discussion: """
+                The month partitions are attached again and the superseded values and raw bytes put \
+                back, in one transaction each step (pg_restore is all or nothing). Only an archive of \
+                this database that is still out is accepted (by its SHA-256).
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "A file written by `envmon db archive`.") var file: String
+
+        func run() async throws {
+            let report = try await global.operations.restoreArchive(from: file)
+            if global.json { try Output.json(report) } else {
+                Output.line("restored \(report.file.printable): \(report.months.count) months (\(report.readings) readings), "
+                            + "raw bytes of \(report.uploads.count) uploads")
             }
         }
     }

@@ -41,6 +41,10 @@ struct UploadController {
         guard let upload = try await UploadQueries(database: database).upload(id: id) else {
             throw APIError.notFound("no upload with id \(id)")
         }
+        if let file = try await UploadQueries(database: database).archivedIn(uploadID: upload.duplicateOf ?? id) {
+            throw APIError(.gone, error: "archived",
+                           detail: "the raw bytes of upload \(id) were moved out of the database (\((file as NSString).lastPathComponent)); an administrator can restore them")
+        }
         let archive = UploadArchive(database: database)
         let body = ResponseBody { writer in
             try await archive.chunks(id: id) { try await writer.write($0) }
