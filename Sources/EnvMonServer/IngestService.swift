@@ -51,6 +51,14 @@ public struct IngestRequest: Sendable {
 }
 
 /// The answer for one ingested file (`envmon ingest --json`).
+/// How far a load has read its file: bytes, of how many, and lines (text files; nil for a
+/// workbook), for `envmon ingest`'s progress line.
+public struct IngestProgress: Sendable {
+    public var bytes: Int64
+    public var total: Int64
+    public var lines: Int64?
+}
+
 public struct IngestReport: Sendable, Codable, Equatable {
     public var id: Int64?
     public var file: String?
@@ -186,9 +194,10 @@ public struct IngestService: Sendable {
         return kill(pid, 0) == -1 && errno == ESRCH
     }
 
-    /// Archives and loads one file; `progress` hears (bytes parsed, file size) as it goes.
+    /// Archives and loads one file; `progress` hears the bytes parsed, the file size and (text
+    /// files) the lines read as it goes.
     public func ingest(
-        file: URL, request: IngestRequest, progress: (@Sendable (Int64, Int64) -> Void)? = nil
+        file: URL, request: IngestRequest, progress: (@Sendable (IngestProgress) -> Void)? = nil
     ) async throws -> IngestReport {
         var request = request
         let name = request.fileName ?? file.lastPathComponent
@@ -225,7 +234,7 @@ public struct IngestService: Sendable {
     /// Loads the upload an earlier, interrupted command archived (same bytes): nil when it has
     /// its outcome already (a true duplicate).
     private func finishInterrupted(
-        _ original: Int64, _ file: SurveyedFile, _ request: IngestRequest, progress: (@Sendable (Int64, Int64) -> Void)?
+        _ original: Int64, _ file: SurveyedFile, _ request: IngestRequest, progress: (@Sendable (IngestProgress) -> Void)?
     ) async throws -> IngestReport? {
         let queue = JobQueue(database: database, lease: lease)
         while let upload = try await UploadQueries(database: database).upload(id: original), !upload.status.isFinal,
@@ -253,7 +262,7 @@ public struct IngestService: Sendable {
     /// Claims the job of `uploadID` and loads it from `file`, retrying transient failures as a
     /// worker would.
     private func loadOwnJob(
-        _ uploadID: Int64, _ file: SurveyedFile, _ request: IngestRequest, progress: (@Sendable (Int64, Int64) -> Void)?
+        _ uploadID: Int64, _ file: SurveyedFile, _ request: IngestRequest, progress: (@Sendable (IngestProgress) -> Void)?
     ) async throws -> LoadOutcome {
         let queue = JobQueue(database: database, lease: lease)
         let runner = JobRunner(queue: queue, logger: database.logger)
@@ -296,10 +305,13 @@ public struct IngestService: Sendable {
 
     /// Parses and loads an archived upload from the file it was archived from.
     func load(uploadID: Int64, from file: SurveyedFile, request: IngestRequest,
-              progress: (@Sendable (Int64, Int64) -> Void)?) async throws -> LoadOutcome {
+              progress: (@Sendable (IngestProgress) -> Void)?) async throws -> LoadOutcome {
         let encoding = request.encoding == .auto ? file.detectedEncoding : request.encoding
         var reader: FileHandle?
         var done: Int64 = 0
+        var lines: Int64 = 0
+        // Lines are counted in text files (a workbook is a zip: its bytes say nothing of rows).
+        var text: Bool?
         defer { try? reader?.close() }
         return try await load(uploadID: uploadID, request: request, encoding: encoding,
                               fileName: request.fileName ?? file.url.lastPathComponent,
@@ -308,6 +320,7 @@ public struct IngestService: Sendable {
                 try reader?.close()
                 reader = try FileHandle(forReadingFrom: file.url)
                 done = 0
+                lines = 0
             }
             guard let data = try reader?.read(upToCount: SurveyedFile.readSize), !data.isEmpty else {
                 try reader?.close()
@@ -315,7 +328,11 @@ public struct IngestService: Sendable {
                 return nil
             }
             done += Int64(data.count)
-            progress?(done, file.size)
+            if let progress {
+                if text == nil { text = !data.starts(with: [0x50, 0x4B]) }
+                if text == true { lines += Int64(data.withUnsafeBytes { $0.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } }) }
+                progress(IngestProgress(bytes: done, total: file.size, lines: text == true ? lines : nil))
+            }
             return data
         }
     }

@@ -127,21 +127,26 @@ struct Ingest: AsyncParsableCommand {
     }
 }
 
-/// A progress line on a terminal for large files: bytes, rate.
+/// A progress line on a terminal for large files: bytes, lines (text files), rates.
 enum Progress {
     nonisolated(unsafe) private static var started: [Int: Date] = [:]
     private static let lock = NSLock()
 
-    static func draw(_ file: Int, _ done: Int64, _ total: Int64) {
-        guard total > 8 << 20 else { return }
+    static func draw(_ file: Int, _ progress: IngestProgress) {
+        guard progress.total > 8 << 20 else { return }
         let elapsed = lock.withLock { () -> TimeInterval in
             let start = started[file] ?? Date()
             started[file] = start
             return Date().timeIntervalSince(start)
         }
-        let percent = total == 0 ? 100 : Int(done * 100 / total)
-        let rate = elapsed > 0.5 ? String(format: ", %.1f MiB/s", Double(done) / 1_048_576 / elapsed) : ""
-        Output.write(Data("\r\u{1B}[Kingesting: \(percent)% of \(total >> 20) MiB\(rate)".utf8), to: STDERR_FILENO)
+        let percent = progress.total == 0 ? 100 : Int(progress.bytes * 100 / progress.total)
+        var line = "ingesting: \(percent)% of \(progress.total >> 20) MiB"
+        if let lines = progress.lines { line += ", \(lines.formatted(.number.grouping(.automatic))) lines" }
+        if elapsed > 0.5 {
+            line += String(format: ", %.1f MiB/s", Double(progress.bytes) / 1_048_576 / elapsed)
+            if let lines = progress.lines { line += ", \(Int(Double(lines) / elapsed).formatted(.number.grouping(.automatic))) lines/s" }
+        }
+        Output.write(Data(("\r\u{1B}[K" + line).utf8), to: STDERR_FILENO)
     }
 
     static func clear() {

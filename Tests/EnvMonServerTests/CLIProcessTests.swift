@@ -211,6 +211,44 @@ struct CLIProcessTests {
         #expect(try await db.value("SELECT sum(length(data))::text FROM envmon.upload_chunk") == "\(2 * text.utf8.count)")
     }
 
+    @Test("a big file on a terminal shows a progress line (bytes, lines, rates) on stderr; none without a terminal or with --quiet")
+    func progressLineOnATerminal() async throws {
+        let db = try await TestDatabase.make()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-progress-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // 9 MiB of emissions (the line starts above 8 MiB): 150,000 hourly readings.
+        var text = "enterprise_id,outlet_id,pollutant,measured_at,value,limit,enterprise_name\n"
+        let padding = String(repeating: "有限公司", count: 2)
+        for row in 0..<150_000 {
+            text += "E\(row % 50),DA001,SO2,2025-\(String(format: "%02d", row / 36_000 % 12 + 1))-\(String(format: "%02d", row / 1_200 % 28 + 1)) "
+                + "\(String(format: "%02d", row / 50 % 24)):00,\(20 + row % 7),35,城东热电\(padding)\n"
+        }
+        let file = directory.appendingPathComponent("emissions.csv")
+        try Data(text.utf8).write(to: file)
+        #expect(text.utf8.count > 9 << 20)
+        let envmon = try Self.executable()
+        let url = Self.url(db.address)
+        // script(1) gives the command a terminal; what it wrote there comes back on stdout.
+        let onTerminal = try await Shell.run("/usr/bin/script", ["-qec", "\"$0\" ingest --kind emissions \"$1\" --database-url \"$2\"".replacingOccurrences(of: "$0", with: envmon)
+            .replacingOccurrences(of: "$1", with: file.path).replacingOccurrences(of: "$2", with: url), "/dev/null"])
+        #expect(onTerminal.status == 0, "\(onTerminal.stdout.suffix(2000)) \(onTerminal.stderr)")
+        let progress = onTerminal.stdout.components(separatedBy: "\r").filter { $0.contains("ingesting: ") }
+        #expect(!progress.isEmpty, "\(onTerminal.stdout.suffix(2000))")
+        #expect(progress.contains { $0.contains(" MiB") && $0.contains(" lines") }, "\(progress.suffix(3))")
+        // Not a terminal: the report only. --quiet on a terminal: no progress either.
+        let copy = directory.appendingPathComponent("again.csv")
+        try Data(text.replacingOccurrences(of: ",35,", with: ",36,").utf8).write(to: copy)
+        let piped = try await Shell.run(envmon, ["ingest", "--kind", "emissions", copy.path, "--database-url", url])
+        #expect(piped.status == 0)
+        #expect(!piped.stderr.contains("ingesting: ") && !piped.stdout.contains("ingesting: "))
+        let third = directory.appendingPathComponent("third.csv")
+        try Data(text.replacingOccurrences(of: ",35,", with: ",37,").utf8).write(to: third)
+        let quiet = try await Shell.run("/usr/bin/script", ["-qec", "\(envmon) ingest --quiet --kind emissions \(third.path) --database-url '\(url)'", "/dev/null"])
+        #expect(quiet.status == 0, "\(quiet.stdout.suffix(1000))")
+        #expect(!quiet.stdout.contains("ingesting: "))
+    }
+
     @Test("state changes made with the CLI are in `envmon audit`, newest first, with the local account")
     func auditTrail() async throws {
         let db = try await TestDatabase.make()

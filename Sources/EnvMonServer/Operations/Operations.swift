@@ -30,9 +30,9 @@ public struct Operations: Sendable {
     // MARK: Ingest and the archive
 
     /// Archives and loads `files` one after another; an unreadable file is reported, not thrown.
-    /// `progress` hears (file index, bytes parsed, file size).
+    /// `progress` hears the file's index and how far its load has read.
     public func ingest(
-        files: [URL], request: IngestRequest, progress: (@Sendable (Int, Int64, Int64) -> Void)? = nil
+        files: [URL], request: IngestRequest, progress: (@Sendable (Int, IngestProgress) -> Void)? = nil
     ) async throws -> [IngestReport] {
         try await withDatabase { db in
             let service = IngestService(database: db)
@@ -44,8 +44,8 @@ public struct Operations: Sendable {
                     reports.append(.unreadable(file: url.path, kind: request.kind, reason: problem))
                     continue
                 }
-                var perFile: (@Sendable (Int64, Int64) -> Void)?
-                if let progress { perFile = { done, total in progress(index, done, total) } }
+                var perFile: (@Sendable (IngestProgress) -> Void)?
+                if let progress { perFile = { progress(index, $0) } }
                 let report = try await service.ingest(file: url, request: request, progress: perFile)
                 reports.append(report)
             }
