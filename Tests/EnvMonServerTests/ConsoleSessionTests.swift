@@ -207,6 +207,10 @@ struct ConsoleSessionTests {
                 for page in ["/", "/alerts", "/uploads", "/enterprises", "/water", "/sites", "/water/S1", "/enterprises/E1"] {
                     #expect(try await client.execute(uri: page, method: .get, headers: Self.withCookie(secret)).status == .ok, "\(role) \(page)")
                 }
+                for page in ["/?lang=en", "/alerts?lang=en", "/water/S1?lang=en", "/enterprises/E1?lang=en"] {
+                    let english = try await client.execute(uri: page, method: .get, headers: Self.withCookie(secret))
+                    #expect(english.status == .ok && String(buffer: english.body).contains(#"<html lang="en">"#), "\(role) \(page)")
+                }
                 for read in ["/v1/plan", "/v1/alerts", "/v1/silences"] {
                     #expect(try await client.execute(uri: read, method: .get, headers: Self.withCookie(secret)).status == .ok, "\(role) \(read)")
                 }
