@@ -143,6 +143,9 @@ public enum TemplateRenderer {
                let cadence = rule.cadence[kind] {
                 variables["cadence"] = AlertDuration.text(cadence)
             }
+        case .deviceOffline: variables["silence"] = variables["silence"] ?? AlertDuration.text(rule.silence)
+        case .constantValue, .zeroOrNegative:
+            variables["min_consecutive"] = variables["min_consecutive"] ?? String(rule.minConsecutive)
         case .target, .forecast, .waterClass: break
         }
         return variables
