@@ -396,7 +396,7 @@ public struct PacketArchive: Sendable {
     /// Makes the day partitions of the packet and minute tables from yesterday to `days` ahead.
     public func ensurePartitions(days: Int = 3) async throws {
         try await database.client.query(
-            "SELECT envmon.hj212_ensure_partitions((now() AT TIME ZONE 'UTC')::date - 1, \(days + 1))",
+            "SELECT envmon.hj212_ensure_partitions((now() AT TIME ZONE 'UTC')::date - 1, \(days + 1)::integer)",
             logger: database.logger)
     }
 

@@ -14,6 +14,8 @@ import Testing
 enum HJ212Harness {
     final class PortBox: Sendable {
         let port = Mutex<Int?>(nil)
+        /// Why the service group ended before the listener accepted, if it did.
+        let ended = Mutex<String?>(nil)
     }
 
     static let china = HJ212Encoder.chinaStandardTime
@@ -36,11 +38,21 @@ enum HJ212Harness {
         let group = ServiceGroup(configuration: .init(services: [app], logger: Harness.logger))
         try await Harness.bounded("the HJ 212 listener") {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                let ready = try await LoggerClient.eventually(.seconds(240)) { box.port.withLock { $0 } != nil }
-                guard ready, let port = box.port.withLock({ $0 }) else {
+                tasks.addTask {
+                    do {
+                        try await group.run()
+                        box.ended.withLock { $0 = $0 ?? "the service group ended" }
+                    } catch {
+                        box.ended.withLock { $0 = "the service group failed: \(error)" }
+                        throw error
+                    }
+                }
+                _ = try await LoggerClient.eventually(.seconds(240)) {
+                    box.port.withLock { $0 } != nil || box.ended.withLock { $0 } != nil
+                }
+                guard let port = box.port.withLock({ $0 }) else {
                     await group.triggerGracefulShutdown()
-                    throw HarnessTimeout(what: "the HJ 212 listener to accept connections")
+                    throw HarnessFailure(message: box.ended.withLock { $0 } ?? "the HJ 212 listener did not start")
                 }
                 do {
                     try await testDB.withDatabase { db in try await body(port, db) }
