@@ -272,16 +272,19 @@ public struct PacketArchive: Sendable {
             WITH touched AS (
                 INSERT INTO envmon.hj212_daily (enterprise_id, outlet_id, pollutant, day, mn, avg, corrected, min, max,
                                                 cou, flag, packet_id, received_at)
-                SELECT DISTINCT ON (u.enterprise, u.outlet, u.pollutant, (to_timestamp(u.at) AT TIME ZONE \(zone))::date)
-                       u.enterprise, u.outlet, u.pollutant, (to_timestamp(u.at) AT TIME ZONE \(zone))::date, u.mn,
+                SELECT DISTINCT ON (u.enterprise, u.outlet, u.pollutant, u.day)
+                       u.enterprise, u.outlet, u.pollutant, u.day, u.mn,
                        nullif(u.value, 'NaN'), nullif(u.corrected, 'NaN'), nullif(u.min, 'NaN'), nullif(u.max, 'NaN'),
                        nullif(u.cou, 'NaN'), nullif(u.flag, ''), u.id, to_timestamp(u.received)
-                FROM unnest(\(columns.enterprise)::text[], \(columns.outlet)::text[], \(columns.pollutant)::text[],
-                            \(columns.at)::float8[], \(columns.value)::float8[], \(columns.corrected)::float8[],
-                            \(columns.min)::float8[], \(columns.max)::float8[], \(columns.cou)::float8[],
-                            \(columns.flag)::text[], \(columns.upload)::int8[], \(mns)::text[], \(received)::float8[])
-                     AS u(enterprise, outlet, pollutant, at, value, corrected, min, max, cou, flag, id, mn, received)
-                ORDER BY 1, 2, 3, 4, u.id DESC
+                FROM (
+                    SELECT v.*, (to_timestamp(v.at) AT TIME ZONE \(zone))::date AS day
+                    FROM unnest(\(columns.enterprise)::text[], \(columns.outlet)::text[], \(columns.pollutant)::text[],
+                                \(columns.at)::float8[], \(columns.value)::float8[], \(columns.corrected)::float8[],
+                                \(columns.min)::float8[], \(columns.max)::float8[], \(columns.cou)::float8[],
+                                \(columns.flag)::text[], \(columns.upload)::int8[], \(mns)::text[], \(received)::float8[])
+                         AS v(enterprise, outlet, pollutant, at, value, corrected, min, max, cou, flag, id, mn, received)
+                ) u
+                ORDER BY u.enterprise, u.outlet, u.pollutant, u.day, u.id DESC
                 ON CONFLICT (enterprise_id, outlet_id, pollutant, day) DO UPDATE SET
                     mn = EXCLUDED.mn, avg = EXCLUDED.avg, corrected = EXCLUDED.corrected, min = EXCLUDED.min,
                     max = EXCLUDED.max, cou = EXCLUDED.cou, flag = EXCLUDED.flag, packet_id = EXCLUDED.packet_id,
@@ -394,10 +397,79 @@ public struct PacketArchive: Sendable {
     // MARK: Maintenance
 
     /// Makes the day partitions of the packet and minute tables from yesterday to `days` ahead.
+    /// Also this and next month's partitions of the readings table, so that live traffic rarely
+    /// has to make one while commits run.
     public func ensurePartitions(days: Int = 3) async throws {
         try await database.client.query(
             "SELECT envmon.hj212_ensure_partitions((now() AT TIME ZONE 'UTC')::date - 1, \(days + 1)::integer)",
             logger: database.logger)
+        try await database.client.query("""
+            SELECT envmon.ensure_emission_partition((date_trunc('month', now() AT TIME ZONE 'UTC') + m * interval '1 month')::date)
+            FROM generate_series(0, 1) m
+            """, logger: database.logger)
+    }
+
+    /// Hourly values derived from minute data (CN 2051) under HJ 75-2017, for hours of the last
+    /// two days that ended at least 10 minutes ago and have no hourly value: the mean of at
+    /// least `minimumValidMinutes` distinct valid minutes (flag N or none). Stored through the
+    /// emissions merge with `upload_id` = −(the latest minute packet's id) and
+    /// `extra.derived_from_minutes`; a CN 2061 packet for the hour supersedes it later.
+    /// Returns the readings stored.
+    public func deriveHours(minimumValidMinutes: Int = 45) async throws -> Int {
+        let logger = database.logger
+        // The month partitions first, outside the transaction: making one waits for readers of
+        // the readings table, which the transaction below is (see EmissionsMerge).
+        var months: [String] = []
+        for try await month in try await database.client.query("""
+            SELECT DISTINCT date_trunc('month', measured_at AT TIME ZONE 'UTC')::date::text FROM envmon.hj212_minute
+            WHERE cn = '2051' AND received_at > now() - interval '2 days'
+            """, logger: logger).decode(String.self) { months.append(month) }
+        for month in months.sorted() {
+            try await database.client.query("SELECT envmon.ensure_emission_partition(\(month)::date)", logger: logger)
+        }
+        return try await database.client.withTransaction(logger: logger) { tx in
+            try await tx.query(PostgresQuery(unsafeSQL: FactTable.forKind(.emissions).createStage), logger: logger)
+            try await tx.query("ALTER TABLE stage ADD COLUMN packet_upload_id bigint", logger: logger)
+            var staged = 0
+            for try await n in try await tx.query("""
+                WITH minutes AS (
+                    SELECT DISTINCT ON (mn, pollutant, measured_at)
+                           mn, pollutant, measured_at, date_trunc('hour', measured_at) AS hour, value, corrected, packet_id
+                    FROM envmon.hj212_minute
+                    WHERE cn = '2051' AND received_at > now() - interval '2 days'
+                      AND coalesce(flag, 'N') = 'N' AND value IS NOT NULL
+                    ORDER BY mn, pollutant, measured_at, packet_id DESC
+                ), hours AS (
+                    SELECT d.enterprise_id, d.outlet_id, m.pollutant, m.hour, m.mn, avg(m.value) AS value,
+                           CASE WHEN count(m.corrected) = count(*) THEN avg(m.corrected) END AS corrected,
+                           count(*) AS minutes, max(m.packet_id) AS packet_id
+                    FROM minutes m
+                    JOIN envmon.hj212_device d ON d.mn = m.mn AND d.retired_at IS NULL
+                    WHERE m.hour + interval '1 hour' <= now() - interval '10 minutes'
+                    GROUP BY d.enterprise_id, d.outlet_id, m.pollutant, m.hour, m.mn
+                    HAVING count(*) >= \(minimumValidMinutes)
+                ), inserted AS (
+                    INSERT INTO stage (enterprise_id, outlet_id, pollutant, measured_at, value, below_detection, flag,
+                                       corrected, extra, packet_upload_id)
+                    SELECT DISTINCT ON (h.enterprise_id, h.outlet_id, h.pollutant, h.hour)
+                           h.enterprise_id, h.outlet_id, h.pollutant, h.hour, h.value, false, 'N', h.corrected,
+                           jsonb_build_object('source', 'hj212', 'mn', h.mn, 'derived_from_minutes', h.minutes,
+                                              'packet_id', h.packet_id),
+                           -h.packet_id
+                    FROM hours h
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM envmon.emission_series s JOIN envmon.emission_reading r ON r.series_id = s.series_id
+                        WHERE s.enterprise_id = h.enterprise_id AND s.outlet_id = h.outlet_id AND s.pollutant = h.pollutant
+                          AND r.measured_at = h.hour)
+                    ORDER BY h.enterprise_id, h.outlet_id, h.pollutant, h.hour, h.minutes DESC
+                    RETURNING 1
+                ) SELECT count(*)::integer FROM inserted
+                """, logger: logger).decode(Int.self) { staged = n }
+            guard staged > 0 else { return 0 }
+            let merged = try await EmissionsMerge.merge(
+                rowUploadID: "s.packet_upload_id", binds: PostgresBindings(), database: database, on: tx)
+            return merged.loaded.values.reduce(0, +)
+        }
     }
 
     /// Drops what is past its retention; returns the partitions dropped.

@@ -328,6 +328,44 @@ struct HJ212ListenerTests {
         }
     }
 
+    @Test("an hour without CN 2061 gets a value from ≥ 45 valid minutes (CN 2051); 44 are not enough; 2031 daily stored and compared")
+    func derivedHoursAndDaily() async throws {
+        let testDB = try await TestDatabase.make()
+        try await HJ212Harness.withListener(testDB) { port, db in
+            try await HJ212Harness.register(db)
+            var bytes: [UInt8] = []
+            for (hour, count) in [(3, 45), (4, 44)] {
+                for minute in 0..<count {
+                    let packet = try HJ212Encoder.dataUpload(
+                        .minute, st: "31", pw: "pw-1", mn: "MN001",
+                        dataTime: HJ212Harness.hour(hour).addingTimeInterval(Double(minute) * 60), now: Date(),
+                        timeZone: HJ212Harness.china, needsReply: false,
+                        values: [HJ212UploadValue(code: "a21026", avg: Double(minute))])
+                    bytes += try HJ212Encoder.encode(packet)
+                }
+            }
+            let client = try await LoggerClient.connect(port: port)
+            try await client.send(bytes)
+            #expect(try await HJ212Harness.waitForPackets(testDB, 89).allSatisfy { $0 == "stored" })
+            #expect(try await PacketArchive(database: db).deriveHours() == 1)
+            #expect(try await PacketArchive(database: db).deriveHours() == 0)
+            #expect(try await testDB.value("""
+                SELECT value || '/' || (extra ->> 'derived_from_minutes') FROM envmon.emission_reading
+                """) == "22/45")
+            // The device's daily value for that day, against the mean of its one valid hour.
+            let day = try HJ212Encoder.dataUpload(
+                .daily, st: "31", pw: "pw-1", mn: "MN001", dataTime: HJ212Harness.hour(3), now: Date(),
+                timeZone: HJ212Harness.china, needsReply: true, values: [HJ212UploadValue(code: "a21026", avg: 30)])
+            try await client.send(try HJ212Encoder.encode(day))
+            #expect(try await LoggerClient.eventually { HJ212Harness.answeredQNs(client).count == 1 })
+            #expect(try await testDB.value("SELECT avg FROM envmon.hj212_daily") == "30")
+            #expect(try await testDB.value("""
+                SELECT device_mean || '/' || hourly_mean FROM analytics.hj212_daily_disagreements
+                """) == "30/22")
+            await client.close()
+        }
+    }
+
     @Test("a logger that connects and sends nothing is closed after the idle timeout")
     func idleTimeout() async throws {
         let testDB = try await TestDatabase.make()
@@ -340,7 +378,7 @@ struct HJ212ListenerTests {
     @Test("no answer before the commit: a packet whose transaction fails is not answered and not stored")
     func noReplyBeforeCommit() async throws {
         let testDB = try await TestDatabase.make()
-        try await HJ212Harness.withListener(testDB) { port, db in
+        try await HJ212Harness.withListener(testDB, configure: { $0.commitLimit = .seconds(10) }) { port, db in
             try await HJ212Harness.register(db)
             let client = try await LoggerClient.connect(port: port)
             let lost = try HJ212Harness.hourly(at: HJ212Harness.hour(3), qnTime: Date(timeIntervalSinceNow: -1),
@@ -361,6 +399,12 @@ struct HJ212ListenerTests {
                     SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                     WHERE application_name = 'envmon hj212' AND wait_event_type = 'Lock'
                     """, logger: Harness.logger)
+                // The lock is released only once that session is gone.
+                #expect(try await LoggerClient.eventually {
+                    try await testDB.value("""
+                        SELECT count(*) FROM pg_stat_activity WHERE application_name = 'envmon hj212'
+                        """) == "0"
+                })
                 #expect(client.received.isEmpty)
             }
             // The next packet is committed and answered; the first never is.

@@ -25,8 +25,12 @@ public struct HJ212Configuration: Sendable {
     public var maxBatch = 2_000
     /// Submissions one connection may have waiting for a commit before it stops reading (default 8).
     public var maxInFlight = 8
-    /// How often partitions are made ahead and expired ones dropped (default 1 h).
-    public var maintenanceInterval: Duration = .seconds(3_600)
+    /// A group commit that has not finished by then is abandoned and its packets not answered
+    /// (default 30 s).
+    public var commitLimit: Duration = .seconds(30)
+    /// How often partitions are made ahead, expired ones dropped and hourly values derived from
+    /// minute data (default 10 min).
+    public var maintenanceInterval: Duration = .seconds(600)
     /// Called with the bound port once the listener accepts connections (tests, port 0).
     public var onListening: (@Sendable (Int) -> Void)?
 
@@ -72,7 +76,8 @@ public struct HJ212Listener: Service {
         let configuration = self.configuration
         let logger = self.logger
         let committer = PacketCommitter(archive: archive, interval: configuration.commitInterval,
-                                        maximumBatch: configuration.maxBatch, logger: logger)
+                                        maximumBatch: configuration.maxBatch, commitLimit: configuration.commitLimit,
+                                        logger: logger)
         let connections = OpenConnections(maximum: configuration.maxConnections)
         let idle = TimeAmount.nanoseconds(Self.nanoseconds(configuration.idleTimeout))
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -116,13 +121,16 @@ public struct HJ212Listener: Service {
         }
     }
 
-    /// Makes partitions ahead and drops expired ones, now and every `interval`, until cancelled.
+    /// Makes partitions ahead, drops expired ones and derives hours from minutes, now and every
+    /// `interval`, until cancelled.
     static func maintain(_ archive: PacketArchive, every interval: Duration, logger: Logger) async {
         while !Task.isCancelled {
             do {
                 try await archive.ensurePartitions()
                 let dropped = try await archive.dropExpired()
                 if dropped > 0 { logger.info("expired HJ 212 partitions dropped", metadata: ["envmon.hj212.partitions": "\(dropped)"]) }
+                let derived = try await archive.deriveHours()
+                if derived > 0 { logger.info("hourly values derived from minutes", metadata: ["envmon.hj212.readings": "\(derived)"]) }
             } catch {
                 logger.warning("HJ 212 partition maintenance failed", metadata: ["envmon.error": "\(Database.describe(error))"])
             }

@@ -26,15 +26,20 @@ final class PacketCommitter: Sendable {
     let archive: PacketArchive
     let interval: Duration
     let maximumBatch: Int
+    /// A commit that has not returned by then is abandoned (PostgresNIO may never resume a call
+    /// whose session the server ended): its packets are not answered, the next batch goes on.
+    let commitLimit: Duration
     let logger: Logger
     private let state = Mutex(State())
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
-    init(archive: PacketArchive, interval: Duration, maximumBatch: Int, logger: Logger) {
+    init(archive: PacketArchive, interval: Duration, maximumBatch: Int, commitLimit: Duration = .seconds(30),
+         logger: Logger) {
         self.archive = archive
         self.interval = interval
         self.maximumBatch = max(1, maximumBatch)
+        self.commitLimit = commitLimit
         self.logger = logger
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -113,7 +118,10 @@ final class PacketCommitter: Sendable {
     private func commit(_ batch: [Submission]) async {
         let records = batch.flatMap(\.records)
         do {
-            let results = try await archive.commit(records)
+            let archive = self.archive
+            let results = try await abandoning(after: commitLimit, timeout: { [commitLimit] in CommitAbandoned(limit: commitLimit) }) {
+                try await archive.commit(records)
+            }
             var offset = 0
             for submission in batch {
                 let count = submission.records.count
@@ -126,4 +134,10 @@ final class PacketCommitter: Sendable {
             for submission in batch { submission.completion(.failure(error)) }
         }
     }
+}
+
+/// A group commit that did not return within its limit was left behind.
+struct CommitAbandoned: Error, CustomStringConvertible {
+    let limit: Duration
+    var description: String { "an HJ 212 group commit did not finish within \(limit); left behind, nothing of it answered" }
 }
