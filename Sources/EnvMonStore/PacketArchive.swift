@@ -155,16 +155,17 @@ public struct PacketArchive: Sendable {
                 for (index, _) in hourly { touched[index] = true }
                 for (index, id) in ids.enumerated() { readings[index] += loaded[-id] ?? 0 }
             }
+            let position = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
             if !daily.isEmpty {
                 for (index, _) in daily { touched[index] = true }
                 for (id, n) in try await upsertDaily(daily, packets: packets, ids: ids, places: places, on: tx) {
-                    if let index = ids.firstIndex(of: id) { readings[index] += n }
+                    if let index = position[id] { readings[index] += n }
                 }
             }
             if !minutes.isEmpty {
                 for (index, _) in minutes { touched[index] = true }
                 for (id, n) in try await insertMinutes(minutes, packets: packets, ids: ids, on: tx) {
-                    if let index = ids.firstIndex(of: id) { readings[index] += n }
+                    if let index = position[id] { readings[index] += n }
                 }
             }
             for index in packets.indices where outcomes[index] == nil {

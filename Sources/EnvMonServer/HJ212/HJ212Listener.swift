@@ -100,7 +100,7 @@ public struct HJ212Listener: Service {
             }
             .bind(host: configuration.host, port: configuration.port).get()
         let port = server.localAddress?.port ?? configuration.port
-        logger.notice("HJ 212 listener accepting data loggers", metadata: [
+        logger.info("HJ 212 listener accepting data loggers", metadata: [
             "envmon.hj212.listen": "\(configuration.host):\(port)"])
         configuration.onListening?(port)
 
