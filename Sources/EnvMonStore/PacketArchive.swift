@@ -225,15 +225,15 @@ public struct PacketArchive: Sendable {
         var columns = Columns()
         for (index, value) in values {
             guard let (enterprise, outlet) = places[index] else { continue }
-            var extra: [String: Any] = ["source": "hj212", "mn": packets[index].mn ?? "", "code": value.code,
-                                        "packet_id": ids[index]]
-            if let qn = packets[index].qn { extra["qn"] = qn }
-            if let min = value.min { extra["min"] = min }
-            if let max = value.max { extra["max"] = max }
-            if let cou = value.cou { extra["cou"] = cou }
-            columns.append(upload: -ids[index], enterprise: enterprise, outlet: outlet, value: value,
-                           extra: (try? JSONSerialization.data(withJSONObject: extra, options: [.sortedKeys]))
-                               .map { String(decoding: $0, as: UTF8.self) } ?? "{}")
+            // Written directly (this runs for every reading of a batch): keys in sorted order.
+            var extra = "{\"code\":" + Self.jsonString(value.code)
+            if let cou = value.cou { extra += ",\"cou\":\(cou)" }
+            if let max = value.max { extra += ",\"max\":\(max)" }
+            if let min = value.min { extra += ",\"min\":\(min)" }
+            extra += ",\"mn\":" + Self.jsonString(packets[index].mn ?? "") + ",\"packet_id\":\(ids[index])"
+            if let qn = packets[index].qn { extra += ",\"qn\":" + Self.jsonString(qn) }
+            extra += ",\"source\":\"hj212\"}"
+            columns.append(upload: -ids[index], enterprise: enterprise, outlet: outlet, value: value, extra: extra)
         }
         guard !columns.upload.isEmpty else { return [:] }
         try await tx.query("""
@@ -382,6 +382,22 @@ public struct PacketArchive: Sendable {
             result.unicodeScalars.append(scalar.value >= 0x20 && scalar.value != 0x7F ? scalar : "?")
         }
         return result
+    }
+
+    /// `text` as a JSON string literal.
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
