@@ -10,6 +10,7 @@
 # Targets (issue 13): ≥ 5,000 packets/s, p99 ≤ 500 ms, RSS ≤ 300 MB with 2,000 loggers.
 # Usage: scripts/bench/hj212.sh [LOGGERS] [SECONDS]   (defaults 2000 30)
 # ENVMON=/path/to/envmon skips the release build. Needs python3 (asyncio client).
+# SERVE_LOG=FILE with ENVMON_LOG_LEVEL=debug keeps the server log (group commit sizes and times).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 LOGGERS=${1:-2000}
@@ -45,7 +46,7 @@ psql -X -q "$DB" -c "
 PORT=$((20000 + RANDOM % 10000))
 HTTP_PORT=$((PORT + 1))
 ulimit -n 65536 2>/dev/null || true
-"$ENVMON" serve --database-url "$DB" --port "$HTTP_PORT" --workers 0 --hj212 "127.0.0.1:$PORT" \
+ENVMON_LOG_LEVEL=${ENVMON_LOG_LEVEL:-info} "$ENVMON" serve --database-url "$DB" --port "$HTTP_PORT" --workers 0 --hj212 "127.0.0.1:$PORT" \
     --hj212-max-connections $((LOGGERS + 100)) 2>"$WORK/serve.log" &
 SERVER_PID=$!
 for _ in $(seq 1 300); do
@@ -115,6 +116,8 @@ async def main():
 asyncio.run(main())
 PY
 PACKETS=$(cat "$WORK/latencies.txt")
+# SERVE_LOG=FILE keeps the server's log (with ENVMON_LOG_LEVEL=debug: each commit's size and time).
+if [ -n "${SERVE_LOG:-}" ]; then cp "$WORK/serve.log" "$SERVE_LOG"; fi
 RSS=$(grep VmHWM /proc/$SERVER_PID/status | awk '{print $2}')
 echo "server peak RSS: $((RSS / 1024)) MB"
 psql -X -q -t "$DB" -c "SELECT 'archived packets: ' || count(*) || ', outcomes: ' || string_agg(DISTINCT outcome, ',') FROM envmon.hj212_packet"

@@ -117,11 +117,14 @@ final class PacketCommitter: Sendable {
 
     private func commit(_ batch: [Submission]) async {
         let records = batch.flatMap(\.records)
+        let started = ContinuousClock.now
         do {
             let archive = self.archive
             let results = try await abandoning(after: commitLimit, timeout: { [commitLimit] in CommitAbandoned(limit: commitLimit) }) {
                 try await archive.commit(records)
             }
+            logger.debug("HJ 212 packets committed", metadata: [
+                "envmon.hj212.packets": "\(records.count)", "envmon.hj212.commit": "\(ContinuousClock.now - started)"])
             var offset = 0
             for submission in batch {
                 let count = submission.records.count
