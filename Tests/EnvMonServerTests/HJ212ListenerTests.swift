@@ -182,6 +182,10 @@ struct HJ212ListenerTests {
 
             #expect(try await HJ212Harness.outcomes(testDB) == ["stored", "stored", "stored", "stored"])
             #expect(try await testDB.value("""
+                SELECT stored_today || '/' || duplicate_today || '/' || online::text FROM analytics.device_status
+                WHERE mn = 'MN001'
+                """) == "4/0/true")
+            #expect(try await testDB.value("""
                 SELECT count(*) FROM envmon.emission_reading r JOIN envmon.emission_series s USING (series_id)
                 WHERE s.enterprise_id = 'E1' AND s.outlet_id = 'DA001' AND s.pollutant = 'SO2' AND r.upload_id < 0
                   AND r.extra ->> 'source' = 'hj212'
@@ -229,6 +233,9 @@ struct HJ212ListenerTests {
             #expect(try await LoggerClient.eventually { !HJ212Harness.answeredQNs(client).isEmpty })
             #expect(HJ212Harness.answeredQNs(client) == [good.qn])
             #expect(try await HJ212Harness.outcomes(testDB) == ["unknown_device", "bad_password", "unknown_device", "stored"])
+            #expect(try await testDB.value("""
+                SELECT bad_password_today || '/' || stored_today FROM analytics.device_status WHERE mn = 'MN001'
+                """) == "1/1")
             #expect(try await testDB.value("SELECT count(*) FROM envmon.emission_reading") == "1")
             #expect(try await testDB.value("SELECT count(*) FROM analytics.hj212_packets WHERE raw_text LIKE '##%'") == "4")
             await client.close()
