@@ -104,7 +104,7 @@ let package = Package(
             name: "EnvMonServer",
             dependencies: [
                 "EnvMonDomain", "EnvMonIngest", "EnvMonAlerting", "EmbeddedPostgres", "EnvMonStore",
-                "EnvMonNotify", "EnvMonWeb",
+                "EnvMonNotify", "EnvMonWeb", "EnvMonHJ212",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -183,6 +183,7 @@ let package = Package(
             name: "EnvMonServerTests",
             dependencies: [
                 "EnvMonServer", "envmon", "EnvMonTestSupport", "EnvMonDomain", "EnvMonNotify", "EnvMonAlerting", "EmbeddedPostgres",
+                "EnvMonHJ212", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -31,7 +31,7 @@ public struct RuleFile: Sendable, Equatable {
 
     static let ruleKeys = [
         "name", "kind", "severity", "labels", "for", "keep_firing_for", "annotations", "lookback",
-        "cadence", "max_rejected_share", "enabled",
+        "cadence", "max_rejected_share", "enabled", "silence", "min_consecutive",
     ]
 
     /// Parses a rule file's text; every problem found is reported, each as `file:line:col: message`.
@@ -157,6 +157,20 @@ public struct RuleFile: Sendable, Equatable {
                 rule.maxRejectedShare = value
             } else {
                 reader.report(node, "max_rejected_share must be between 0 and 1 (0.05 is 5%)")
+            }
+        }
+        if let node = onlyFor("silence", .deviceOffline), let value = reader.duration(node, what: "silence") {
+            if value <= 0 { reader.report(node, "silence must be longer than 0") } else { rule.silence = value }
+        }
+        if let node = fields["min_consecutive"] {
+            if kindKnown, rule.kind != .constantValue, rule.kind != .zeroOrNegative {
+                reader.report(node, "'min_consecutive' applies to rules of kind constant_value and zero_or_negative only")
+            } else if let value = reader.number(node, what: "min_consecutive") {
+                if value >= 2, value <= 1_000, value == value.rounded() {
+                    rule.minConsecutive = Int(value)
+                } else {
+                    reader.report(node, "min_consecutive must be a whole number from 2 to 1000")
+                }
             }
         }
         if let node = onlyFor("cadence", .missingData),

@@ -58,6 +58,15 @@ public enum TemplateRenderer {
         "rejected": "rejected rows of the upload",
         "total": "all rows of the upload",
         "max_rejected_share": "the allowed rejected share, e.g. 5%",
+        "mn": "the data logger's MN",
+        "device_name": "the data logger's name (its MN when it has none)",
+        "last_packet_at": "when the data logger's last accepted packet arrived",
+        "silence": "the silence that makes a data logger offline, e.g. 2h",
+        "count": "how many valid values in a row are equal, or zero or negative",
+        "since": "when that run of values began",
+        "last_at": "the time of the run's latest value",
+        "last_value": "the run's latest value",
+        "min_consecutive": "the values in a row that raise the alert",
     ]
 
     /// Text for a variable that the alert does not carry.
@@ -143,6 +152,9 @@ public enum TemplateRenderer {
                let cadence = rule.cadence[kind] {
                 variables["cadence"] = AlertDuration.text(cadence)
             }
+        case .deviceOffline: variables["silence"] = variables["silence"] ?? AlertDuration.text(rule.silence)
+        case .constantValue, .zeroOrNegative:
+            variables["min_consecutive"] = variables["min_consecutive"] ?? String(rule.minConsecutive)
         case .target, .forecast, .waterClass: break
         }
         return variables

@@ -12,6 +12,12 @@ public enum AlertRuleKind: String, Sendable, Codable, CaseIterable, Hashable {
     case missingData = "missing_data"
     /// An upload whose rejected share is over the allowed share.
     case dataQuality = "data_quality"
+    /// An active HJ 212 data logger that has sent no accepted packet for longer than `silence`.
+    case deviceOffline = "device_offline"
+    /// An emissions series whose last `minConsecutive` valid values are equal (恒值).
+    case constantValue = "constant_value"
+    /// An emissions series whose last `minConsecutive` valid values are zero or negative (零值/负值).
+    case zeroOrNegative = "zero_or_negative"
 
     /// The severity of a rule that names none: a missed target is critical, the rest warnings.
     public var defaultSeverity: AlertSeverity { self == .target ? .critical : .warning }
@@ -48,6 +54,10 @@ public struct AlertRule: Sendable, Equatable, Codable {
     public var maxRejectedShare: Double
     /// A disabled rule is parsed and checked but produces no alerts.
     public var enabled: Bool
+    /// `device_offline`: the longest silence of an active data logger, in seconds.
+    public var silence: Double
+    /// `constant_value`, `zero_or_negative`: valid values in a row that raise the alert.
+    public var minConsecutive: Int
 
     /// The lookback window of `exceedance` rules when a rule names none: 31 days.
     public static let defaultLookback: Double = 31 * 86_400
@@ -58,6 +68,10 @@ public struct AlertRule: Sendable, Equatable, Codable {
     ]
     /// Rejected share above which an upload raises a `data_quality` alert by default: 5%.
     public static let defaultMaxRejectedShare = 0.05
+    /// Silence of a data logger that raises `device_offline` by default: 2 h.
+    public static let defaultSilence: Double = 2 * 3_600
+    /// Values in a row that raise `constant_value` and `zero_or_negative` by default: 6.
+    public static let defaultMinConsecutive = 6
 
     public init(
         name: String, kind: AlertRuleKind, severity: AlertSeverity, group: String? = nil,
@@ -65,7 +79,8 @@ public struct AlertRule: Sendable, Equatable, Codable {
         summary: String = "", description: String = "",
         lookback: Double = AlertRule.defaultLookback,
         cadence: [FeedKind: Double] = AlertRule.defaultCadence,
-        maxRejectedShare: Double = AlertRule.defaultMaxRejectedShare, enabled: Bool = true
+        maxRejectedShare: Double = AlertRule.defaultMaxRejectedShare, enabled: Bool = true,
+        silence: Double = AlertRule.defaultSilence, minConsecutive: Int = AlertRule.defaultMinConsecutive
     ) {
         self.name = name
         self.kind = kind
@@ -80,6 +95,8 @@ public struct AlertRule: Sendable, Equatable, Codable {
         self.cadence = cadence
         self.maxRejectedShare = maxRejectedShare
         self.enabled = enabled
+        self.silence = silence
+        self.minConsecutive = minConsecutive
     }
 }
 
@@ -93,6 +110,9 @@ extension AlertRuleKind {
         case .waterClass: "水质劣Ⅴ类"
         case .missingData: "数据缺失"
         case .dataQuality: "数据质量问题"
+        case .deviceOffline: "数采仪离线"
+        case .constantValue: "恒值"
+        case .zeroOrNegative: "零值/负值"
         }
     }
 }

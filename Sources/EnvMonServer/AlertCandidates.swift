@@ -17,6 +17,9 @@ enum AlertCandidates {
             case .waterClass: candidates += try await waterClass(rule, tx)
             case .missingData: candidates += try await missingData(rule, now: now, zone: zone, tx)
             case .dataQuality: candidates += try await dataQuality(rule, tx)
+            case .deviceOffline: candidates += try await deviceOffline(rule, now: now, zone: zone, tx)
+            case .constantValue: candidates += try await valueRuns(rule, constant: true, zone: zone, tx)
+            case .zeroOrNegative: candidates += try await valueRuns(rule, constant: false, zone: zone, tx)
             }
         }
         return candidates
@@ -114,6 +117,34 @@ enum AlertCandidates {
             if let name = row.fileName, !name.isEmpty { annotations["file_name"] = name }
             return AlertCandidate(rule: rule.name, identity: ["feed_kind": row.kind.rawValue, "uploader": row.uploader],
                                   annotations: annotations, value: share, target: rule.maxRejectedShare)
+        }
+    }
+
+    private static func deviceOffline(_ rule: AlertRule, now: Date, zone: TimeZone, _ tx: AlertTransaction) async throws -> [AlertCandidate] {
+        try await tx.silentDevices(since: now.addingTimeInterval(-rule.silence)).map { device in
+            let since = device.lastPacketAt ?? device.registeredAt
+            let silent = now.timeIntervalSince(since)
+            var annotations = ["device_name": device.name ?? device.mn, "enterprise_id": device.enterpriseID,
+                               "outlet_id": device.outletID,
+                               "last_packet_at": device.lastPacketAt.map { localTime($0, zone: zone) } ?? "—",
+                               "silent_for": AlertDuration.text((silent / 3600).rounded(.down) * 3600)]
+            annotations["period"] = localTime(since, zone: zone)
+            return AlertCandidate(rule: rule.name, identity: ["mn": device.mn], annotations: annotations,
+                                  value: silent / 3600, target: rule.silence / 3600)
+        }
+    }
+
+    private static func valueRuns(_ rule: AlertRule, constant: Bool, zone: TimeZone, _ tx: AlertTransaction) async throws -> [AlertCandidate] {
+        try await tx.valueRuns(constant: constant, minimum: rule.minConsecutive).map { run in
+            var annotations = ["count": String(run.count), "since": localTime(run.since, zone: zone),
+                               "last_at": localTime(run.lastAt, zone: zone), "last_value": number(run.lastValue),
+                               "period": "\(localTime(run.since, zone: zone))..\(localTime(run.lastAt, zone: zone))"]
+            annotations["enterprise_name"] = run.enterpriseName.flatMap { $0.isEmpty ? nil : $0 } ?? run.enterpriseID
+            if let district = run.district, !district.isEmpty { annotations["district"] = district }
+            return AlertCandidate(
+                rule: rule.name,
+                identity: ["enterprise_id": run.enterpriseID, "outlet_id": run.outletID, "pollutant": run.pollutant],
+                annotations: annotations, value: Double(run.count), target: Double(rule.minConsecutive))
         }
     }
 

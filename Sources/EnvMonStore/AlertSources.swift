@@ -51,6 +51,45 @@ extension AlertTransaction {
         return rows.filter { seen.insert([$0.kind.rawValue, $0.uploader]).inserted }
     }
 
+    /// Active data loggers (analytics.device_status) silent since before `since`: the last
+    /// accepted packet, or registration when none came.
+    public func silentDevices(since: Date) async throws -> [SilentDevice] {
+        let rows = try await connection.query("""
+            SELECT mn, name, enterprise_id, outlet_id, last_packet_at, created_at
+            FROM analytics.device_status
+            WHERE active AND coalesce(last_packet_at, created_at) < \(since)
+            ORDER BY mn
+            """, logger: logger)
+        var result: [SilentDevice] = []
+        for try await (mn, name, enterprise, outlet, last, created)
+            in rows.decode((String, String?, String, String, Date?, Date).self) {
+            result.append(SilentDevice(mn: mn, name: name, enterpriseID: enterprise, outletID: outlet,
+                                       lastPacketAt: last, registeredAt: created))
+        }
+        return result
+    }
+
+    /// Series (analytics.hourly_value_runs) whose latest valid values run equal (`constant`,
+    /// positive values) or zero/negative for at least `minimum` readings.
+    public func valueRuns(constant: Bool, minimum: Int) async throws -> [ValueRun] {
+        let rows = try await connection.query("""
+            SELECT enterprise_id, enterprise_name, district, outlet_id, pollutant, last_at, last_value,
+                   CASE WHEN \(constant) THEN constant_count ELSE nonpositive_count END,
+                   CASE WHEN \(constant) THEN constant_since ELSE nonpositive_since END
+            FROM analytics.hourly_value_runs
+            WHERE CASE WHEN \(constant) THEN last_value > 0 AND constant_count >= \(minimum)
+                       ELSE nonpositive_count >= \(minimum) END
+            ORDER BY enterprise_id, outlet_id, pollutant
+            """, logger: logger)
+        var result: [ValueRun] = []
+        for try await (enterprise, name, district, outlet, pollutant, last, value, count, since)
+            in rows.decode((String, String?, String?, String, String, Date, Double, Int, Date).self) {
+            result.append(ValueRun(enterpriseID: enterprise, enterpriseName: name, district: district, outletID: outlet,
+                                   pollutant: pollutant, lastAt: last, lastValue: value, count: count, since: since))
+        }
+        return result
+    }
+
     /// The feed time zone (`envmon.setting`), the one that cuts local days.
     public func feedTimeZone() async throws -> TimeZone {
         try await FeedZone.read(on: connection, logger: logger)
@@ -63,4 +102,27 @@ extension Array where Element == SectionClassRow {
         var seen: Set<String> = []
         return filter { seen.insert($0.sectionID).inserted }
     }
+}
+
+/// An active data logger that has been silent (analytics.device_status).
+public struct SilentDevice: Sendable, Equatable {
+    public var mn: String
+    public var name: String?
+    public var enterpriseID: String
+    public var outletID: String
+    public var lastPacketAt: Date?
+    public var registeredAt: Date
+}
+
+/// The run of equal or non-positive valid values a series ends with (analytics.hourly_value_runs).
+public struct ValueRun: Sendable, Equatable {
+    public var enterpriseID: String
+    public var enterpriseName: String?
+    public var district: String?
+    public var outletID: String
+    public var pollutant: String
+    public var lastAt: Date
+    public var lastValue: Double
+    public var count: Int
+    public var since: Date
 }

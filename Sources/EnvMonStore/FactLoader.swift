@@ -217,54 +217,9 @@ public struct FactLoader: Sendable {
     }
 
     private func mergeEmissions(uploadID: Int64, on tx: PostgresConnection) async throws -> (loaded: Int, superseded: Int) {
-        let logger = database.logger
-        let binds = Self.binds(uploadID)
-        // Month partitions are made on a connection of their own, before this transaction locks
-        // anything: creating a partition waits for other loads on the parent table, and inside
-        // this transaction that wait could close a cycle with them (a deadlock).
-        var months: [String] = []
-        for try await month in try await tx.query(
-            "SELECT DISTINCT date_trunc('month', measured_at AT TIME ZONE 'UTC')::date::text FROM stage", logger: logger
-        ).decode(String.self) { months.append(month) }
-        for month in months.sorted() {
-            try await database.client.query("SELECT envmon.ensure_emission_partition(\(month)::date)", logger: logger)
-        }
-        try await tx.query("""
-            INSERT INTO envmon.emission_series (enterprise_id, outlet_id, pollutant)
-            SELECT DISTINCT enterprise_id, outlet_id, pollutant FROM stage ORDER BY 1, 2, 3
-            ON CONFLICT (enterprise_id, outlet_id, pollutant) DO NOTHING
-            """, logger: logger)
-        try await tx.query("""
-            CREATE TEMP TABLE stage_keyed ON COMMIT DROP AS
-            SELECT es.series_id, s.* FROM stage s
-            JOIN envmon.emission_series es USING (enterprise_id, outlet_id, pollutant)
-            """, logger: logger)
-        let values = FactTable.forKind(.emissions).valueColumns
-        let changed = "(\(values.map { "r.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(values.map { "s.\($0)" }.joined(separator: ", ")))"
-        let superseded = try await count(PostgresQuery(unsafeSQL: """
-            INSERT INTO envmon.emission_reading_history
-                (series_id, measured_at, \(values.joined(separator: ", ")), upload_id, line, extra, superseded_by)
-            SELECT r.series_id, r.measured_at, \(values.map { "r.\($0)" }.joined(separator: ", ")), r.upload_id, r.line, r.extra, $1
-            FROM envmon.emission_reading r JOIN stage_keyed s USING (series_id, measured_at)
-            WHERE \(changed)
-            RETURNING 1
-            """, binds: binds), on: tx)
-        let updates = (values + ["upload_id", "line", "extra"]).map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
-        let distinct = "(\(values.map { "emission_reading.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(values.map { "EXCLUDED.\($0)" }.joined(separator: ", ")))"
-        let loaded = try await count(PostgresQuery(unsafeSQL: """
-            INSERT INTO envmon.emission_reading (series_id, measured_at, \(values.joined(separator: ", ")), upload_id, line, extra)
-            SELECT series_id, measured_at, \(values.joined(separator: ", ")), $1, line, extra FROM stage_keyed
-            ORDER BY series_id, measured_at
-            ON CONFLICT (series_id, measured_at) DO UPDATE SET \(updates) WHERE \(distinct)
-            RETURNING 1
-            """, binds: binds), on: tx)
-        let zone = try await FeedZone.name(on: tx, logger: logger)
-        try await tx.query("""
-            CREATE TEMP TABLE affected_day ON COMMIT DROP AS
-            SELECT DISTINCT series_id, (measured_at AT TIME ZONE \(zone))::date AS day FROM stage_keyed
-            """, logger: logger)
-        try await DailyAggregates.refresh(zone: zone, on: tx, logger: logger)
-        return (loaded, superseded)
+        let merged = try await EmissionsMerge.merge(
+            rowUploadID: "$1", binds: Self.binds(uploadID), database: database, on: tx)
+        return (merged.loaded.values.reduce(0, +), merged.superseded)
     }
 
     /// Runs a data-changing statement with `RETURNING 1` and counts the rows it touched.

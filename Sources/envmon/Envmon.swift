@@ -53,7 +53,7 @@ struct Envmon: AsyncParsableCommand {
         version: "0.2.0",
         subcommands: [
             DemoCommand.self, DB.self, Migrate.self, Ingest.self, Uploads.self, Targets.self, Report.self,
-            Evaluate.self, Notify.self, Alerts.self, SilenceCommand.self, Sites.self, Analyst.self, Serve.self, Token.self, User.self, Audit.self,
+            Evaluate.self, Notify.self, Alerts.self, SilenceCommand.self, Sites.self, Analyst.self, Serve.self, Token.self, User.self, Audit.self, Devices.self,
         ]
     )
 }

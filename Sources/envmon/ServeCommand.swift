@@ -11,9 +11,10 @@ struct Serve: AsyncParsableCommand {
             Every option can also be set by environment (the flag wins): ENVMON_HOST, ENVMON_PORT,
             ENVMON_WORKERS, ENVMON_INBOX, ENVMON_MAX_UPLOAD_BYTES, ENVMON_JOB_LEASE,
             ENVMON_SHUTDOWN_GRACE, ENVMON_TLS_CERT, ENVMON_TLS_KEY, ENVMON_MAX_CONNECTIONS,
-            ENVMON_UPLOADS_PER_MINUTE. Logs are JSON
+            ENVMON_UPLOADS_PER_MINUTE, ENVMON_HJ212_LISTEN, ENVMON_HJ212_IDLE_TIMEOUT,
+            ENVMON_HJ212_MAX_CONNECTIONS, ENVMON_HJ212_MAX_FRAME_BYTES, ENVMON_HJ212_COMMIT_MS. Logs are JSON
             lines on stderr (level: --log-level or ENVMON_LOG_LEVEL, default info). See
-            docs/operations.md.
+            docs/operations.md; the HJ 212 listener: docs/hj212.md.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -42,6 +43,19 @@ struct Serve: AsyncParsableCommand {
     var tlsCert: String?
     @Option(name: .long, help: "The PEM private key of --tls-cert.")
     var tlsKey: String?
+    @Option(name: .customLong("hj212"), help: ArgumentHelp(
+        "Also listen for HJ 212-2017 data loggers on HOST:PORT (e.g. 0.0.0.0:9212).",
+        discussion: "Packets of registered devices (envmon devices add) are stored and answered after commit; see docs/hj212.md.",
+        valueName: "host:port"))
+    var hj212: String?
+    @Option(name: .customLong("hj212-idle-timeout"), help: "Seconds a logger connection may stay silent before it is closed (default 600).")
+    var hj212IdleTimeout: Int?
+    @Option(name: .customLong("hj212-max-connections"), help: "Open logger connections at most (default 5000); more are closed at once.")
+    var hj212MaxConnections: Int?
+    @Option(name: .customLong("hj212-max-frame-bytes"), help: "Bytes buffered while waiting for the end of a frame (default 16384); more closes the connection.")
+    var hj212MaxFrameBytes: Int?
+    @Option(name: .customLong("hj212-commit-ms"), help: "Group commit window in milliseconds (default 50).")
+    var hj212CommitMs: Int?
 
     func validate() throws {
         _ = try serverConfiguration(environment: ProcessInfo.processInfo.environment)
@@ -81,6 +95,22 @@ struct Serve: AsyncParsableCommand {
             config.tls = TLSFiles(certificate: URL(fileURLWithPath: cert), key: URL(fileURLWithPath: key))
         default: throw ValidationError("give both --tls-cert and --tls-key (or ENVMON_TLS_CERT and ENVMON_TLS_KEY), or neither")
         }
+        if let listen = hj212 ?? env("ENVMON_HJ212_LISTEN") {
+            guard var hj = HJ212Configuration(listen: listen) else {
+                throw ValidationError("--hj212 (or ENVMON_HJ212_LISTEN) must be HOST:PORT, e.g. 0.0.0.0:9212 (got '\(listen)')")
+            }
+            if let seconds = try number(hj212IdleTimeout, "ENVMON_HJ212_IDLE_TIMEOUT", 1...86_400, "hj212-idle-timeout") {
+                hj.idleTimeout = .seconds(seconds)
+            }
+            hj.maxConnections = try number(hj212MaxConnections, "ENVMON_HJ212_MAX_CONNECTIONS", 1...100_000, "hj212-max-connections")
+                ?? hj.maxConnections
+            hj.maxFrameBytes = try number(hj212MaxFrameBytes, "ENVMON_HJ212_MAX_FRAME_BYTES", 64...1_048_576, "hj212-max-frame-bytes")
+                ?? hj.maxFrameBytes
+            if let ms = try number(hj212CommitMs, "ENVMON_HJ212_COMMIT_MS", 1...10_000, "hj212-commit-ms") {
+                hj.commitInterval = .milliseconds(ms)
+            }
+            config.hj212 = hj
+        }
         if let inbox = inbox ?? env("ENVMON_INBOX") {
             config.inbox = URL(fileURLWithPath: inbox).standardizedFileURL
             if config.workers == 0 { throw ValidationError("an inbox needs at least one worker (--workers 1 or more)") }
@@ -98,6 +128,7 @@ struct Serve: AsyncParsableCommand {
         operations.logger.notice("envmon serve starting", metadata: [
             "envmon.http": "\(config.tls == nil ? "http" : "https")://\(config.host):\(config.port)", "envmon.workers": "\(config.workers)",
             "envmon.inbox": "\(config.inbox?.path ?? "-")",
+            "envmon.hj212": "\(config.hj212.map { "\($0.host):\($0.port)" } ?? "-")",
         ])
         try await operations.serve(config, alertsDirectory: alertFiles.alertsDir, metrics: metrics)
     }

@@ -53,13 +53,15 @@ public struct ServerConfiguration: Sendable {
     public var evaluationInterval: Duration = .seconds(60)
     /// How often the notifier looks at the outbox.
     public var notifyInterval: Duration = .seconds(5)
+    /// The HJ 212 listener for data loggers (`--hj212 HOST:PORT`), when one runs.
+    public var hj212: HJ212Configuration?
 
     public init() {}
 
     /// Connections the pool needs: each worker holds two while loading (the load transaction
     /// and the chunk reads), the evaluator one to listen and one to evaluate, and requests need
     /// some of their own.
-    public var poolSize: Int { max(10, 2 * workers + 8) }
+    public var poolSize: Int { max(10, 2 * workers + 8) + (hj212 == nil ? 0 : 3) }
 }
 
 /// Everything one envmon process needs to serve: where the database is, how to serve, the
@@ -144,6 +146,9 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
                           interval: server.evaluationInterval, gate: gate),
             NotifierLoop(notifier: OutboxNotifier(database: database, context: configuration.delivery), logger: logger,
                          interval: server.notifyInterval, gate: gate))
+    }
+    if let hj212 = server.hj212 {
+        app.addServices(HJ212Listener(configuration: hj212, database: database, logger: logger, gate: gate))
     }
     return app
 }

@@ -1,0 +1,77 @@
+import EnvMonDomain
+import Logging
+import PostgresNIO
+
+/// The one upsert of staged emissions readings into `envmon.emission_reading`: series, history of
+/// the values a changed reading supersedes, the upsert itself (an unchanged reading is left
+/// alone), and the daily aggregates of the series-days it touched. File loads (`FactLoader`) and
+/// HJ 212 group commits (`HJ212Store`) both run it on a temp table `stage` of the emissions
+/// staging columns.
+enum EmissionsMerge {
+    /// Runs the merge inside the caller's transaction.
+    ///
+    /// - Parameters:
+    ///   - rowUploadID: SQL for the upload id of a staged row `s` (a constant of the program):
+    ///     `$1` for a file, `s.packet_upload_id` for HJ 212 packets (−packet id).
+    ///   - binds: the binds `rowUploadID` refers to.
+    /// - Returns: readings inserted or changed per upload id, and how many of them were changed.
+    static func merge(
+        rowUploadID: String, binds: PostgresBindings, database: Database, on tx: PostgresConnection
+    ) async throws -> (loaded: [Int64: Int], superseded: Int) {
+        let logger = database.logger
+        // Month partitions are made on a connection of their own, before this transaction locks
+        // anything: creating a partition waits for other loads on the parent table, and inside
+        // this transaction that wait could close a cycle with them (a deadlock).
+        var months: [String] = []
+        for try await month in try await tx.query(
+            "SELECT DISTINCT date_trunc('month', measured_at AT TIME ZONE 'UTC')::date::text FROM stage", logger: logger
+        ).decode(String.self) { months.append(month) }
+        for month in months.sorted() {
+            try await database.client.query("SELECT envmon.ensure_emission_partition(\(month)::date)", logger: logger)
+        }
+        try await tx.query("""
+            INSERT INTO envmon.emission_series (enterprise_id, outlet_id, pollutant)
+            SELECT DISTINCT enterprise_id, outlet_id, pollutant FROM stage ORDER BY 1, 2, 3
+            ON CONFLICT (enterprise_id, outlet_id, pollutant) DO NOTHING
+            """, logger: logger)
+        try await tx.query("""
+            CREATE TEMP TABLE stage_keyed ON COMMIT DROP AS
+            SELECT es.series_id, s.* FROM stage s
+            JOIN envmon.emission_series es USING (enterprise_id, outlet_id, pollutant)
+            """, logger: logger)
+        let values = FactTable.forKind(.emissions).valueColumns
+        let changed = "(\(values.map { "r.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(values.map { "s.\($0)" }.joined(separator: ", ")))"
+        var superseded = 0
+        for try await n in try await tx.query(PostgresQuery(unsafeSQL: """
+            WITH touched AS (
+                INSERT INTO envmon.emission_reading_history
+                    (series_id, measured_at, \(values.joined(separator: ", ")), upload_id, line, extra, superseded_by)
+                SELECT r.series_id, r.measured_at, \(values.map { "r.\($0)" }.joined(separator: ", ")), r.upload_id, r.line,
+                       r.extra, \(rowUploadID)
+                FROM envmon.emission_reading r JOIN stage_keyed s USING (series_id, measured_at)
+                WHERE \(changed)
+                RETURNING 1
+            ) SELECT count(*)::integer FROM touched
+            """, binds: binds), logger: logger).decode(Int.self) { superseded = n }
+        let updates = (values + ["upload_id", "line", "extra"]).map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
+        let distinct = "(\(values.map { "emission_reading.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(values.map { "EXCLUDED.\($0)" }.joined(separator: ", ")))"
+        var loaded: [Int64: Int] = [:]
+        for try await (upload, n) in try await tx.query(PostgresQuery(unsafeSQL: """
+            WITH touched AS (
+                INSERT INTO envmon.emission_reading (series_id, measured_at, \(values.joined(separator: ", ")), upload_id, line, extra)
+                SELECT s.series_id, s.measured_at, \(values.map { "s.\($0)" }.joined(separator: ", ")), \(rowUploadID), s.line, s.extra
+                FROM stage_keyed s
+                ORDER BY s.series_id, s.measured_at
+                ON CONFLICT (series_id, measured_at) DO UPDATE SET \(updates) WHERE \(distinct)
+                RETURNING upload_id
+            ) SELECT upload_id, count(*)::integer FROM touched GROUP BY upload_id
+            """, binds: binds), logger: logger).decode((Int64, Int).self) { loaded[upload] = n }
+        let zone = try await FeedZone.name(on: tx, logger: logger)
+        try await tx.query("""
+            CREATE TEMP TABLE affected_day ON COMMIT DROP AS
+            SELECT DISTINCT series_id, (measured_at AT TIME ZONE \(zone))::date AS day FROM stage_keyed
+            """, logger: logger)
+        try await DailyAggregates.refresh(zone: zone, on: tx, logger: logger)
+        return (loaded, superseded)
+    }
+}
