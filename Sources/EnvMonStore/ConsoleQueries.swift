@@ -179,4 +179,14 @@ public struct ConsoleQueries: Sendable {
         }
         return bounds
     }
+
+    /// Whether a place (`enterprise`, `section`…) is registered (`envmon.site`), for a page
+    /// about one that has no data in range.
+    public func placeExists(kind: String, id: String) async throws -> Bool {
+        let rows = try await database.client.query("""
+            SELECT 1 FROM envmon.site WHERE kind = \(kind) AND parent_id = '' AND site_id = \(id) LIMIT 1
+            """, logger: database.logger)
+        for try await _ in rows.decode(Int.self) { return true }
+        return false
+    }
 }

@@ -70,7 +70,9 @@ struct ConsoleController {
             let days = request.uri.queryParameters["days"].flatMap { Int($0) }.map { max(7, min($0, 400)) } ?? 92
             return try await page(request) { viewer, lang in
                 let today = DemoDistrict.localDate(Date(), zone: try await zone())
-                let points = try await ConsoleQueries(database: database).enterpriseDays(id, from: CivilDate(dayNumber: today.dayNumber - days + 1))
+                let queries = ConsoleQueries(database: database)
+                let points = try await queries.enterpriseDays(id, from: CivilDate(dayNumber: today.dayNumber - days + 1))
+                if points.isEmpty, try await !queries.placeExists(kind: "enterprise", id: id) { return nil }
                 return view.enterprise(lang, viewer, id: id, points: points, days: days)
             }
         }
@@ -80,7 +82,9 @@ struct ConsoleController {
                 let queries = ConsoleQueries(database: database)
                 async let samples = queries.sectionSamples(id)
                 async let bounds = queries.classVBounds()
-                return view.section(lang, viewer, id: id, samples: try await samples, bounds: try await bounds)
+                let found = try await samples
+                if found.isEmpty, try await !queries.placeExists(kind: "section", id: id) { return nil }
+                return view.section(lang, viewer, id: id, samples: found, bounds: try await bounds)
             }
         }
         router.get("water") { request, _ in try await page(request) { viewer, lang in
@@ -96,14 +100,16 @@ struct ConsoleController {
         router.get("favicon.ico") { _, _ in Self.asset(ConsoleView.icon, type: "image/svg+xml") }
     }
 
-    /// A page for the signed-in user, or a redirect to the sign-in form.
-    private func page(_ request: Request, _ render: (ConsoleView.Viewer, ConsoleView.Language) async throws -> String) async throws -> Response {
+    /// A page for the signed-in user, or a redirect to the sign-in form; 404 when `render` finds
+    /// nothing to show (nil).
+    private func page(_ request: Request, _ render: (ConsoleView.Viewer, ConsoleView.Language) async throws -> String?) async throws -> Response {
         guard let secret = request.cookies[SessionController.cookieName]?.value,
               let session = try await ConsoleUserStore(database: database).session(secret: secret) else {
             return Response(status: .seeOther, headers: [.location: "/login"])
         }
         let viewer = ConsoleView.Viewer(user: session.user, csrfToken: session.csrfToken)
-        return Self.html(try await render(viewer, SessionController.language(request)))
+        guard let html = try await render(viewer, SessionController.language(request)) else { return notFound(request) }
+        return Self.html(html)
     }
 
     private func notFound(_ request: Request) -> Response {
