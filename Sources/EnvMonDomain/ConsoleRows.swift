@@ -136,3 +136,58 @@ public struct WaterItemBound: Sendable, Equatable {
         self.upper = upper
     }
 }
+
+/// One data logger as `analytics.device_status` shows it, for the console's 在线监测 page.
+public struct DeviceStatusRow: Sendable, Equatable {
+    public var mn: String
+    public var name: String?
+    public var enterpriseID: String
+    public var outletID: String
+    public var active: Bool
+    public var online: Bool
+    public var lastPacketAt: Date?
+    public var storedToday: Int
+    public var duplicateToday: Int
+    /// Bad CRC, bad password, malformed and unsupported packets today.
+    public var refusedToday: Int
+    public var validHoursToday: Int
+    public var hoursDueToday: Int
+    public var effectiveRate: Double?
+
+    public init(mn: String, name: String?, enterpriseID: String, outletID: String, active: Bool, online: Bool, lastPacketAt: Date?,
+                storedToday: Int, duplicateToday: Int, refusedToday: Int, validHoursToday: Int, hoursDueToday: Int,
+                effectiveRate: Double?) {
+        self.mn = mn
+        self.name = name
+        self.enterpriseID = enterpriseID
+        self.outletID = outletID
+        self.active = active
+        self.online = online
+        self.lastPacketAt = lastPacketAt
+        self.storedToday = storedToday
+        self.duplicateToday = duplicateToday
+        self.refusedToday = refusedToday
+        self.validHoursToday = validHoursToday
+        self.hoursDueToday = hoursDueToday
+        self.effectiveRate = effectiveRate
+    }
+}
+
+/// A packet that was not stored (`analytics.hj212_packets`): when, from where, and why.
+public struct RefusedPacketRow: Sendable, Equatable {
+    public var receivedAt: Date
+    public var peer: String?
+    public var mn: String?
+    public var cn: String?
+    public var outcome: String
+    public var detail: String?
+
+    public init(receivedAt: Date, peer: String?, mn: String?, cn: String?, outcome: String, detail: String?) {
+        self.receivedAt = receivedAt
+        self.peer = peer
+        self.mn = mn
+        self.cn = cn
+        self.outcome = outcome
+        self.detail = detail
+    }
+}

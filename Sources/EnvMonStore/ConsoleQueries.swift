@@ -189,4 +189,41 @@ public struct ConsoleQueries: Sendable {
         for try await _ in rows.decode(Int.self) { return true }
         return false
     }
+
+    /// Every data logger's state today (`analytics.device_status`), offline active ones first.
+    public func devices() async throws -> [DeviceStatusRow] {
+        let rows = try await database.client.query("""
+            SELECT mn, name, enterprise_id, outlet_id, active, online, last_packet_at, stored_today, duplicate_today,
+                   (bad_crc_today + bad_password_today + malformed_today + unsupported_today)::integer,
+                   coalesce(valid_hours_today, 0)::integer, coalesce(hours_due_today, 0)::integer,
+                   transmission_effective_rate::double precision
+            FROM analytics.device_status
+            ORDER BY active DESC, online, last_packet_at NULLS FIRST, mn
+            LIMIT 5000
+            """, logger: database.logger)
+        var devices: [DeviceStatusRow] = []
+        for try await (mn, name, enterprise, outlet, active, online, last, stored, duplicate, refused, valid, due, rate)
+            in rows.decode((String, String?, String, String, Bool, Bool, Date?, Int, Int, Int, Int, Int, Double?).self) {
+            devices.append(DeviceStatusRow(mn: mn, name: name, enterpriseID: enterprise, outletID: outlet, active: active, online: online,
+                                           lastPacketAt: last, storedToday: stored, duplicateToday: duplicate, refusedToday: refused,
+                                           validHoursToday: valid, hoursDueToday: due, effectiveRate: rate))
+        }
+        return devices
+    }
+
+    /// The latest packets of the last 7 days that were not stored (refused or malformed), newest
+    /// first (the day partitions of the archive outside the week are not read).
+    public func refusedPackets(limit: Int) async throws -> [RefusedPacketRow] {
+        let rows = try await database.client.query("""
+            SELECT received_at, peer, mn, cn, outcome, detail FROM analytics.hj212_packets
+            WHERE outcome NOT IN ('stored', 'duplicate') AND received_at > now() - interval '7 days'
+            ORDER BY received_at DESC
+            LIMIT \(limit)
+            """, logger: database.logger)
+        var packets: [RefusedPacketRow] = []
+        for try await (at, peer, mn, cn, outcome, detail) in rows.decode((Date, String?, String?, String?, String, String?).self) {
+            packets.append(RefusedPacketRow(receivedAt: at, peer: peer, mn: mn, cn: cn, outcome: outcome, detail: detail))
+        }
+        return packets
+    }
 }

@@ -19,7 +19,7 @@ extension ConsoleView {
     /// The pages of the navigation bar, in order.
     public enum Page: String, CaseIterable, Sendable {
         case overview = "/", alerts = "/alerts", uploads = "/uploads", enterprises = "/enterprises", water = "/water"
-        case sites = "/sites"
+        case sites = "/sites", devices = "/devices"
 
         func label(_ en: Bool) -> String {
             switch self {
@@ -29,6 +29,7 @@ extension ConsoleView {
             case .enterprises: en ? "Key enterprises" : "重点企业"
             case .water: en ? "Water sections" : "水质断面"
             case .sites: en ? "Data completeness" : "数据完整性"
+            case .devices: en ? "Online monitoring" : "在线监测"
             }
         }
     }
@@ -538,5 +539,58 @@ enum WaterClassNames {
         case "劣Ⅴ": "class6"
         default: "none"
         }
+    }
+}
+
+// MARK: Online monitoring
+
+extension ConsoleView {
+    static func outcomeLabel(_ outcome: String, _ en: Bool) -> String {
+        if en { return outcome.replacingOccurrences(of: "_", with: " ") }
+        switch outcome {
+        case "stored": return "已入库"
+        case "duplicate": return "重复"
+        case "bad_crc": return "校验错误"
+        case "unknown_device": return "未注册设备"
+        case "bad_password": return "密码错误"
+        case "malformed": return "格式错误"
+        case "unsupported": return "不支持的命令"
+        default: return outcome
+        }
+    }
+
+    /// 在线监测: every data logger (HJ 212) with its state, last packet, today's packets and
+    /// transmission-effective rate (analytics.device_status); the packets refused this week
+    /// (analytics.hj212_packets).
+    public func devices(_ lang: Language, _ viewer: Viewer, devices: [DeviceStatusRow], refused: [RefusedPacketRow], zone: TimeZone) -> String {
+        let en = lang == .english
+        var page = chrome(lang, viewer, current: .devices, title: en ? "Online monitoring" : "在线监测")
+        page["heading"] = en ? "Online monitoring: data loggers (HJ 212-2017)" : "在线监测：数采仪（HJ 212-2017）"
+        let online = devices.filter(\.online).count, active = devices.filter(\.active).count
+        page["summary"] = en ? "\(online) of \(active) active loggers online (a packet within 2 h)"
+            : "在用数采仪 \(active) 台，在线 \(online) 台（2 小时内有数据）"
+        page["columns"] = en ? ["MN", "Name", "Enterprise", "Outlet", "State", "Last packet", "Stored today", "Duplicates", "Refused", "Valid hours / due", "Effective rate"]
+            : ["设备编号 MN", "名称", "企业", "排放口", "状态", "最近数据包", "今日入库", "重复", "拒收", "有效小时/应传", "传输有效率"]
+        page["rows"] = devices.map { device -> [String: Any] in
+            let state = !device.active ? (en ? "retired" : "已停用") : device.online ? (en ? "online" : "在线") : (en ? "offline" : "离线")
+            return [
+                "mn": device.mn, "name": device.name ?? "—", "enterprise": device.enterpriseID,
+                "href": "/enterprises/\(Self.segment(device.enterpriseID))", "outlet": device.outletID,
+                "state": state, "stateClass": !device.active ? "no_data" : device.online ? "met" : "missed",
+                "last": device.lastPacketAt.map { Self.time($0, zone) } ?? (en ? "never" : "从未"),
+                "stored": "\(device.storedToday)", "duplicate": "\(device.duplicateToday)", "refused": "\(device.refusedToday)",
+                "hours": "\(device.validHoursToday) / \(device.hoursDueToday)",
+                "rate": device.effectiveRate.map { AlertMetricName.decimal($0 * 100, places: 1) + "%" } ?? "—",
+            ]
+        }
+        page["empty"] = en ? "No data logger registered (envmon devices add)." : "尚未登记数采仪（envmon devices add）。"
+        page["refusedHeading"] = en ? "Packets not stored in the last 7 days" : "近 7 天未入库的数据包"
+        page["refusedColumns"] = en ? ["Received", "Peer", "MN", "CN", "Outcome", "Detail"] : ["接收时间", "来源", "MN", "CN", "结果", "说明"]
+        page["refused"] = refused.map { packet -> [String: Any] in
+            ["at": Self.time(packet.receivedAt, zone), "peer": packet.peer ?? "—", "mn": packet.mn ?? "—", "cn": packet.cn ?? "—",
+             "outcome": Self.outcomeLabel(packet.outcome, en), "detail": packet.detail ?? ""]
+        }
+        page["noRefused"] = en ? "Every packet of the last 7 days was stored." : "近 7 天的数据包均已入库。"
+        return library.render(page, withTemplate: "devices") ?? ""
     }
 }

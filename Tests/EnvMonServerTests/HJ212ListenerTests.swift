@@ -4,7 +4,10 @@ import EnvMonHJ212
 @testable import EnvMonServer
 import EnvMonStore
 import EnvMonTestSupport
+import EmbeddedPostgres
 import Foundation
+import HTTPTypes
+import HummingbirdTesting
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization
@@ -152,6 +155,27 @@ struct HJ212ListenerTests {
                 SELECT count(*) FROM analytics.hj212_packets WHERE outcome = 'bad_crc' AND detail LIKE 'CRC A6EC received, 0440 computed%'
                 """) == "1")
             await client.close()
+        }
+        // The console's 在线监测 page shows the same: the loggers with today's packets, and the
+        // refused ones with why.
+        try #require(try await ConsoleSessionTests.addUser(CLIProcessTests.url(testDB.address), "监测员", role: "viewer").status == 0)
+        let app = try Harness.application(testDB)
+        try await app.test(.router) { client in
+            let secret = try #require(ConsoleSessionTests.cookie(try await ConsoleSessionTests.signIn(client, "监测员", ConsoleSessionTests.password)))
+            let page = try await client.execute(uri: "/devices", method: .get, headers: ConsoleSessionTests.withCookie(secret))
+            #expect(page.status == .ok)
+            let html = String(buffer: page.body)
+            let expected = try await testDB.rows("SELECT mn, stored_today::text AS stored FROM analytics.device_status ORDER BY mn")
+            #expect(expected.count == 8)
+            for device in expected {
+                let mn = device["mn"].flatMap { $0 } ?? ""
+                let stored = device["stored"].flatMap { $0 } ?? ""
+                #expect(html.contains("<th scope=\"row\"><code>\(mn)</code></th>"), "\(mn)")
+                #expect(html.range(of: "<code>\(mn)</code></th>.*?<td class=\"number\">\(stored)</td>", options: .regularExpression) != nil, "\(mn) \(stored)")
+            }
+            #expect(html.components(separatedBy: "<td>校验错误</td>").count == 3)
+            #expect(html.contains("<td>密码错误</td>"))
+            #expect(html.contains(#"aria-current="page">在线监测</a>"#))
         }
     }
 

@@ -55,6 +55,12 @@ struct ConsoleController {
                 view.alert(lang, viewer, alert: alert, events: try await store.history(alertID: id), zone: try await zone())
             }
         }
+        router.get("devices") { request, _ in try await page(request) { viewer, lang in
+            let queries = ConsoleQueries(database: database)
+            async let devices = queries.devices()
+            async let refused = queries.refusedPackets(limit: 100)
+            return view.devices(lang, viewer, devices: try await devices, refused: try await refused, zone: try await zone())
+        } }
         router.get("sites") { request, _ in try await page(request) { viewer, lang in
             view.sites(lang, viewer, sites: try await ConsoleQueries(database: database).siteFreshness(), now: Date(),
                        zone: try await zone())
