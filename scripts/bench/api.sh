@@ -15,26 +15,7 @@ cd "$(dirname "$0")/../.."
 ROWS=${1:-1000000}
 SMALL=${2:-200}
 CONCURRENCY=${3:-200}
-WORK=$(mktemp -d /tmp/envmon-apibench-XXXXXX)
-chmod 755 "$WORK"
-SERVER_PID=""
-cleanup() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-    [ -n "${SECOND_PID:-}" ] && kill "$SECOND_PID" 2>/dev/null && wait "$SECOND_PID" 2>/dev/null || true
-    ENVMON_HOME="$WORK/home" "$ENVMON" db stop >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-if [ -z "${ENVMON:-}" ]; then
-    echo "building envmon (release)…" >&2
-    swift build -c release --product envmon --scratch-path .build-release >/dev/null
-    ENVMON="$(swift build -c release --scratch-path .build-release --show-bin-path)/envmon"
-fi
-export ENVMON_HOME="$WORK/home"
-"$ENVMON" db start >/dev/null
-URL=$("$ENVMON" db url)
-BASE=${URL%/*}
+. scripts/bench/embedded.sh apibench
 for db in bench_cli bench_http; do
     psql -X -q "$BASE/postgres" -c "CREATE DATABASE $db" >/dev/null
     "$ENVMON" migrate --database-url "$BASE/$db?sslmode=disable" >/dev/null
@@ -67,6 +48,7 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 TOKEN=$("$ENVMON" token create --database-url "$HTTP_DB" --name bench --scope upload)
 "$ENVMON" serve --database-url "$HTTP_DB" --port "$PORT" --workers 2 --uploads-per-minute 0 --log-level warning 2>"$WORK/serve.log" &
 SERVER_PID=$!
+SERVER_PIDS="$SERVER_PIDS $SERVER_PID"
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
 PORTS=$PORT
 SECOND_PID=""
@@ -76,6 +58,7 @@ if [ "${SERVERS:-1}" = 2 ]; then
     PORT2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     "$ENVMON" serve --database-url "$HTTP_DB" --port "$PORT2" --workers 2 --uploads-per-minute 0 --log-level warning 2>"$WORK/serve2.log" &
     SECOND_PID=$!
+    SERVER_PIDS="$SERVER_PIDS $SECOND_PID"
     for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT2/readyz" >/dev/null && break; sleep 0.2; done
     PORTS="$PORT,$PORT2"
 fi

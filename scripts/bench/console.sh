@@ -11,25 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-40}
-WORK=$(mktemp -d /tmp/envmon-consolebench-XXXXXX)
-chmod 755 "$WORK"
-SERVER_PID=""
-cleanup() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-    ENVMON_HOME="$WORK/home" "$ENVMON" db stop >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-if [ -z "${ENVMON:-}" ]; then
-    echo "building envmon (release)…" >&2
-    swift build -c release --product envmon --scratch-path .build-release >/dev/null
-    ENVMON="$(swift build -c release --scratch-path .build-release --show-bin-path)/envmon"
-fi
-export ENVMON_HOME="$WORK/home"
-"$ENVMON" db start >/dev/null
-URL=$("$ENVMON" db url)
-BASE=${URL%/*}
+. scripts/bench/embedded.sh consolebench
 DB="$BASE/bench_console?sslmode=disable"
 psql -X -q "$BASE/postgres" -c "CREATE DATABASE bench_console" >/dev/null
 "$ENVMON" migrate --database-url "$DB" >/dev/null
@@ -43,6 +25,7 @@ printf '%s\n' "$PASSWORD" | "$ENVMON" user add bench --role admin --password-std
 PORT=$((20000 + RANDOM % 10000))
 "$ENVMON" serve --port "$PORT" --workers 1 --database-url "$DB" >"$WORK/serve.log" 2>&1 &
 SERVER_PID=$!
+SERVER_PIDS="$SERVER_PIDS $SERVER_PID"
 for _ in $(seq 600); do
     curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break
     sleep 0.2

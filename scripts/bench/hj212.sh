@@ -15,25 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 LOGGERS=${1:-2000}
 SECONDS_RUN=${2:-30}
-WORK=$(mktemp -d /tmp/envmon-hj212bench-XXXXXX)
-chmod 755 "$WORK"
-SERVER_PID=""
-cleanup() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-    ENVMON_HOME="$WORK/home" "$ENVMON" db stop >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-if [ -z "${ENVMON:-}" ]; then
-    echo "building envmon (release)…" >&2
-    swift build -c release --product envmon --scratch-path .build-release >/dev/null
-    ENVMON="$(swift build -c release --scratch-path .build-release --show-bin-path)/envmon"
-fi
-export ENVMON_HOME="$WORK/home"
-"$ENVMON" db start >/dev/null
-URL=$("$ENVMON" db url)
-BASE=${URL%/*}
+. scripts/bench/embedded.sh hj212bench
 psql -X -q "$BASE/postgres" -c "CREATE DATABASE bench_hj212" >/dev/null
 DB="$BASE/bench_hj212?sslmode=disable"
 "$ENVMON" migrate --database-url "$DB" >/dev/null
@@ -49,6 +31,7 @@ ulimit -n 65536 2>/dev/null || true
 ENVMON_LOG_LEVEL=${ENVMON_LOG_LEVEL:-info} "$ENVMON" serve --database-url "$DB" --port "$HTTP_PORT" --workers 0 --hj212 "127.0.0.1:$PORT" \
     --hj212-max-connections $((LOGGERS + 100)) 2>"$WORK/serve.log" &
 SERVER_PID=$!
+SERVER_PIDS="$SERVER_PIDS $SERVER_PID"
 for _ in $(seq 1 300); do
     grep -q "HJ 212 listener accepting" "$WORK/serve.log" 2>/dev/null && break
     sleep 0.1
