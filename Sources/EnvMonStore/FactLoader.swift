@@ -28,7 +28,7 @@ public struct FactLoader: Sendable {
         try await database.client.query(
             "UPDATE envmon.upload SET status = 'processing' WHERE id = \(uploadID)", logger: logger)
         do {
-            return try await database.client.withConnection { connection in
+            let outcome = try await database.client.withConnection { connection in
                 try await connection.withTransaction(logger: logger) { tx in
                     if let session = LoadSession.current {
                         try await tx.query("SELECT set_config('application_name', \(session.tag), true)", logger: logger)
@@ -96,6 +96,10 @@ public struct FactLoader: Sendable {
                     return outcome
                 }
             }
+            // The load marked what it changed stale (migration 0013's triggers); recomputing
+            // it now keeps the plan's views fast for the next reader.
+            if outcome.status == .loaded { await Rollups(database: database).refreshIfStale() }
+            return outcome
         } catch where Database.unwrap(error) is CancellationError {
             throw CancellationError()
         } catch {

@@ -59,7 +59,7 @@ public struct Migrator: Sendable {
     @discardableResult
     public func migrate() async throws -> Report {
         let logger = database.logger
-        return try await database.client.withConnection { connection in
+        let report = try await database.client.withConnection { connection in
             try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
             do {
                 let report = try await migrateLocked(connection)
@@ -70,6 +70,9 @@ public struct Migrator: Sendable {
                 throw error
             }
         }
+        // A migration may mark the plan's rollups stale (0013 marks everything).
+        await Rollups(database: database).refreshIfStale()
+        return report
     }
 
     /// Applied, pending and changed migrations, without changing anything.

@@ -27,7 +27,7 @@ public struct UploadRevert: Sendable {
         }
         let kind = upload.kind
         let binds = FactLoader.binds(uploadID)
-        return try await database.client.withTransaction(logger: logger) { tx in
+        let result = try await database.client.withTransaction(logger: logger) { tx in
             // Lock the upload row so two reverts cannot interleave.
             try await tx.query("SELECT 1 FROM envmon.upload WHERE id = \(uploadID) FOR UPDATE", logger: logger)
             let counts: (removed: Int, restored: Int)
@@ -41,6 +41,8 @@ public struct UploadRevert: Sendable {
                 logger: logger)
             return RevertResult(uploadID: uploadID, rowsRemoved: counts.removed, rowsRestored: counts.restored)
         }
+        await Rollups(database: database).refreshIfStale()
+        return result
     }
 
     private func count(_ sql: String, binds: PostgresBindings, on tx: PostgresConnection) async throws -> Int {

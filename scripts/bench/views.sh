@@ -57,7 +57,14 @@ time_query() {
         | awk -v q="$query" '{ t[NR] = $1 } END { printf "%-60s median %8.1f ms (min %.1f, max %.1f, %d runs)\n", q, t[int((NR + 1) / 2)], t[1], t[NR], NR }'
 }
 
+# First with every enterprise and section marked stale (the views compute them live, as they
+# do for ids changed since the last refresh), then after the refresh a load or the evaluator makes.
+echo "before the rollups' refresh (everything read live):"
 time_query 'SELECT * FROM analytics.plan_progress'
+sql -c '\timing on' -c 'SELECT * FROM envmon.refresh_rollups()' | grep -E '^Time' | sed 's/^/refresh of every enterprise and section: /'
+echo "after it:"
+time_query 'SELECT * FROM analytics.plan_progress'
+time_query 'SELECT * FROM analytics.plan_progress_by_scope'
 time_query 'SELECT * FROM analytics.metric_values'
 time_query "SELECT * FROM analytics.metric_values WHERE metric = 'emissions_compliance_rate' AND scope = 'all'"
 time_query 'SELECT * FROM analytics.enterprise_compliance'

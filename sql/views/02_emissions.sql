@@ -152,27 +152,57 @@ SELECT b.enterprise_id, e.name AS enterprise_name, e.district, b.day,
 FROM by_day b
 LEFT JOIN envmon.site e ON e.kind = 'enterprise' AND e.parent_id = '' AND e.site_id = b.enterprise_id;
 
+-- One row per enterprise and month with reporting days, computed from enterprise_day: for every
+-- enterprise, or for those listed. What the rollup envmon.enterprise_month keeps (migration
+-- 0013); enterprise_period reads the rollup and calls this for the enterprises marked stale.
+CREATE FUNCTION analytics.enterprise_month_live(every_enterprise boolean, enterprise_ids text[])
+RETURNS TABLE (enterprise_id text, month_start date, reporting_days integer, compliant_days integer,
+               insufficient_days integer, first_failing_day date)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_custom_plan AS $$
+#variable_conflict use_column
+BEGIN
+    IF NOT every_enterprise AND coalesce(cardinality(enterprise_ids), 0) = 0 THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT d.enterprise_id, date_trunc('month', d.day::timestamp)::date,
+           (count(*) FILTER (WHERE d.compliant IS NOT NULL))::integer,
+           (count(*) FILTER (WHERE d.compliant))::integer,
+           (count(*) FILTER (WHERE d.insufficient_series > 0))::integer,
+           min(d.day) FILTER (WHERE NOT d.compliant)
+    FROM analytics.enterprise_day d
+    WHERE every_enterprise OR d.enterprise_id = ANY (enterprise_ids)
+    GROUP BY d.enterprise_id, date_trunc('month', d.day::timestamp)::date;
+END $$;
+
+-- envmon.enterprise_month where it is current, and the live months of stale enterprises.
+CREATE VIEW analytics.enterprise_month AS
+WITH stale AS MATERIALIZED (
+    SELECT coalesce(bool_or(enterprise_id IS NULL), false) AS every_enterprise,
+           coalesce(array_agg(DISTINCT enterprise_id) FILTER (WHERE enterprise_id IS NOT NULL), '{}') AS ids
+    FROM envmon.enterprise_month_stale
+)
+SELECT r.enterprise_id, r.month_start, r.reporting_days, r.compliant_days, r.insufficient_days, r.first_failing_day
+FROM envmon.enterprise_month r, stale
+WHERE NOT stale.every_enterprise AND r.enterprise_id <> ALL (stale.ids)
+UNION ALL
+SELECT l.enterprise_id, l.month_start, l.reporting_days, l.compliant_days, l.insufficient_days, l.first_failing_day
+FROM stale, analytics.enterprise_month_live(stale.every_enterprise, stale.ids) l;
+
 -- One row per enterprise and calendar period (month and year) with reporting days. Stably
 -- compliant: every daily mean of every compliance pollutant at every outlet complied.
--- Days are first gathered into their months, and each month is then counted in the periods
--- that contain it (its month and its year): the same result as counting each day, with 30
--- times fewer rows to expand.
+-- Days are first gathered into their months (analytics.enterprise_month), and each month is
+-- then counted in the periods that contain it (its month and its year): the same result as
+-- counting each day, with 30 times fewer rows to expand.
 CREATE VIEW analytics.enterprise_period AS
-WITH by_month AS (
-    SELECT enterprise_id, date_trunc('month', day::timestamp)::date AS month_start,
-           count(*) FILTER (WHERE compliant IS NOT NULL) AS reporting_days,
-           count(*) FILTER (WHERE compliant) AS compliant_days,
-           count(*) FILTER (WHERE insufficient_series > 0) AS insufficient_days,
-           min(day) FILTER (WHERE NOT compliant) AS first_failing_day
-    FROM analytics.enterprise_day
-    GROUP BY enterprise_id, date_trunc('month', day::timestamp)::date
-), by_period AS (
+WITH by_period AS (
     SELECT m.enterprise_id, p.granularity, p.period, p.period_start, p.period_end,
            sum(m.reporting_days)::integer AS reporting_days,
            sum(m.compliant_days)::integer AS compliant_days,
            sum(m.insufficient_days)::integer AS insufficient_days,
            min(m.first_failing_day) AS first_failing_day
-    FROM by_month m
+    FROM analytics.enterprise_month m
     CROSS JOIN LATERAL envmon.containing_periods(
         m.month_start, (m.month_start + interval '1 month - 1 day')::date) p
     GROUP BY m.enterprise_id, p.granularity, p.period, p.period_start, p.period_end
@@ -204,7 +234,8 @@ FROM analytics.enterprise_period ep
 LEFT JOIN LATERAL (
     SELECT x.outlet_id, x.pollutant, x.mean, x.limit_min, x.limit_max
     FROM analytics.emission_exceedances x
-    WHERE x.enterprise_id = ep.enterprise_id AND x.day = ep.first_failing_day
+    WHERE ep.first_failing_day IS NOT NULL  -- looked up only for a period with a breach
+      AND x.enterprise_id = ep.enterprise_id AND x.day = ep.first_failing_day
     ORDER BY x.outlet_id, x.pollutant
     LIMIT 1
 ) f ON true;

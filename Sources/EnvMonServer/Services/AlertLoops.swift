@@ -51,6 +51,9 @@ public struct EvaluatorLoop: Service {
     }
 
     private func evaluateOnce() async {
+        // Data the loads did not refresh (HJ 212 packets, psql edits) made rollups stale; the
+        // rules read the same views, so bring them up to date first (best effort).
+        await Rollups(database: database).refreshIfStale()
         do {
             let (database, configuration) = (self.database, self.configuration)
             let summary = try await abandoning(after: Self.roundLimit, timeout: { RoundAbandoned(what: "alert evaluation") }) {
