@@ -465,30 +465,13 @@ final class DirectEmissions {
 
         try await flushDaily()
         // Every reading of this upload is new, so its aggregates add to the stored ones.
-        try await connection.query("""
-            INSERT INTO envmon.emission_daily AS d
-                (series_id, day, valid_count, flagged_count, value_sum, limit_min, limit_max,
-                 corrected_sum, corrected_count, dilution_sum, dilution_count)
+        try await connection.query(PostgresQuery(unsafeSQL: """
+            INSERT INTO envmon.emission_daily AS d (\(DailyAggregates.insertColumns))
             SELECT series_id, day, sum(valid_count), sum(flagged_count), sum(value_sum), max(limit_min), min(limit_max),
                    sum(corrected_sum), sum(corrected_count), sum(dilution_sum), sum(dilution_count)
             FROM stage_daily GROUP BY series_id, day ORDER BY series_id, day
-            ON CONFLICT (series_id, day) DO UPDATE SET
-                valid_count = d.valid_count + EXCLUDED.valid_count,
-                flagged_count = d.flagged_count + EXCLUDED.flagged_count,
-                value_sum = CASE WHEN d.value_sum IS NULL THEN EXCLUDED.value_sum
-                                 WHEN EXCLUDED.value_sum IS NULL THEN d.value_sum
-                                 ELSE d.value_sum + EXCLUDED.value_sum END,
-                limit_min = greatest(d.limit_min, EXCLUDED.limit_min),
-                limit_max = least(d.limit_max, EXCLUDED.limit_max),
-                corrected_sum = CASE WHEN d.corrected_sum IS NULL THEN EXCLUDED.corrected_sum
-                                     WHEN EXCLUDED.corrected_sum IS NULL THEN d.corrected_sum
-                                     ELSE d.corrected_sum + EXCLUDED.corrected_sum END,
-                corrected_count = d.corrected_count + EXCLUDED.corrected_count,
-                dilution_sum = CASE WHEN d.dilution_sum IS NULL THEN EXCLUDED.dilution_sum
-                                    WHEN EXCLUDED.dilution_sum IS NULL THEN d.dilution_sum
-                                    ELSE d.dilution_sum + EXCLUDED.dilution_sum END,
-                dilution_count = d.dilution_count + EXCLUDED.dilution_count
-            """, logger: logger)
+            \(DailyAggregates.addOnConflict)
+            """), logger: logger)
         return rows.rowsWritten
     }
 

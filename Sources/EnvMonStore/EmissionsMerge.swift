@@ -4,7 +4,8 @@ import PostgresNIO
 
 /// The one upsert of staged emissions readings into `envmon.emission_reading`: series, history of
 /// the values a changed reading supersedes, the upsert itself (an unchanged reading is left
-/// alone), and the daily aggregates of the series-days it touched. File loads (`FactLoader`) and
+/// alone), and the daily aggregates: recomputed for a series-day with a changed reading, added
+/// to for one with only new readings, untouched by unchanged readings. File loads (`FactLoader`) and
 /// HJ 212 group commits (`HJ212Store`) both run it on a temp table `stage` of the emissions
 /// staging columns.
 enum EmissionsMerge {
@@ -41,6 +42,14 @@ enum EmissionsMerge {
             """, logger: logger)
         let values = FactTable.forKind(.emissions).valueColumns
         let changed = "(\(values.map { "r.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(values.map { "s.\($0)" }.joined(separator: ", ")))"
+        // The stored readings the staged ones meet (one join of the readings), with whether the
+        // staged values change them: the changed ones go to history and their days are
+        // recomputed; an unchanged one touches nothing; a new one adds to its day.
+        try await tx.query(PostgresQuery(unsafeSQL: """
+            CREATE TEMP TABLE stage_met ON COMMIT DROP AS
+            SELECT r.*, \(changed) AS changed
+            FROM envmon.emission_reading r JOIN stage_keyed s USING (series_id, measured_at)
+            """), logger: logger)
         var superseded = 0
         for try await n in try await tx.query(PostgresQuery(unsafeSQL: """
             WITH touched AS (
@@ -48,8 +57,8 @@ enum EmissionsMerge {
                     (series_id, measured_at, \(values.joined(separator: ", ")), upload_id, line, extra, superseded_by)
                 SELECT r.series_id, r.measured_at, \(values.map { "r.\($0)" }.joined(separator: ", ")), r.upload_id, r.line,
                        r.extra, \(rowUploadID)
-                FROM envmon.emission_reading r JOIN stage_keyed s USING (series_id, measured_at)
-                WHERE \(changed)
+                FROM stage_met r JOIN stage_keyed s USING (series_id, measured_at)
+                WHERE r.changed
                 RETURNING 1
             ) SELECT count(*)::integer FROM touched
             """, binds: binds), logger: logger).decode(Int.self) { superseded = n }
@@ -67,11 +76,24 @@ enum EmissionsMerge {
             ) SELECT upload_id, count(*)::integer FROM touched GROUP BY upload_id
             """, binds: binds), logger: logger).decode((Int64, Int).self) { loaded[upload] = n }
         let zone = try await FeedZone.name(on: tx, logger: logger)
-        try await tx.query("""
+        // Days with a changed reading are recomputed from the stored readings (new ones of the
+        // same day included); on every other day the new readings add to the stored aggregates.
+        try await tx.query(PostgresQuery(unsafeSQL: """
             CREATE TEMP TABLE affected_day ON COMMIT DROP AS
-            SELECT DISTINCT series_id, (measured_at AT TIME ZONE \(zone))::date AS day FROM stage_keyed
-            """, logger: logger)
+            SELECT DISTINCT series_id, (measured_at AT TIME ZONE $1)::date AS day FROM stage_met WHERE changed
+            """, binds: DailyAggregates.binds(zone)), logger: logger)
         try await DailyAggregates.refresh(zone: zone, on: tx, logger: logger)
+        try await tx.query(PostgresQuery(unsafeSQL: """
+            INSERT INTO envmon.emission_daily AS d (\(DailyAggregates.insertColumns))
+            SELECT r.series_id, (r.measured_at AT TIME ZONE $1)::date, \(DailyAggregates.columns)
+            FROM stage_keyed r
+            WHERE NOT EXISTS (SELECT 1 FROM stage_met m WHERE m.series_id = r.series_id AND m.measured_at = r.measured_at)
+              AND NOT EXISTS (SELECT 1 FROM affected_day a
+                              WHERE a.series_id = r.series_id AND a.day = (r.measured_at AT TIME ZONE $1)::date)
+            GROUP BY 1, 2
+            ORDER BY 1, 2
+            \(DailyAggregates.addOnConflict)
+            """, binds: DailyAggregates.binds(zone)), logger: logger)
         return (loaded, superseded)
     }
 }

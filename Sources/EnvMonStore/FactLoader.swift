@@ -236,34 +236,73 @@ public struct FactLoader: Sendable {
     }
 }
 
-/// Recomputes `envmon.emission_daily` for the (series, local day) pairs in the temp table
-/// `affected_day`: valid readings are those flagged N or not flagged, with a value; the
-/// strictest limits of the day apply.
+/// `envmon.emission_daily`, the loader's daily aggregates: valid readings are those flagged N or
+/// not flagged, with a value; the strictest limits of the day apply. The one SQL statement of the
+/// rule (`columns`) serves both a recompute from the stored readings and an addition of new
+/// readings (`add`); `DirectEmissions` keeps a Swift copy for the direct load.
 enum DailyAggregates {
+    /// The aggregate columns of a series-day over readings `r` (stored or staged), in the order
+    /// of `insertColumns` after series_id and day.
+    static let columns = """
+        count(*) FILTER (WHERE coalesce(r.flag, 'N') = 'N' AND r.value IS NOT NULL),
+        count(*) FILTER (WHERE coalesce(r.flag, 'N') <> 'N'),
+        sum(r.value) FILTER (WHERE coalesce(r.flag, 'N') = 'N'),
+        max(r.limit_min), min(r.limit_max),
+        sum(r.corrected) FILTER (WHERE coalesce(r.flag, 'N') = 'N'),
+        count(r.corrected) FILTER (WHERE coalesce(r.flag, 'N') = 'N'),
+        sum(r.value / (21 - r.o2)) FILTER (WHERE coalesce(r.flag, 'N') = 'N' AND r.corrected IS NULL),
+        count(r.value / (21 - r.o2)) FILTER (WHERE coalesce(r.flag, 'N') = 'N' AND r.corrected IS NULL)
+        """
+
+    static let insertColumns = """
+        series_id, day, valid_count, flagged_count, value_sum, limit_min, limit_max,
+        corrected_sum, corrected_count, dilution_sum, dilution_count
+        """
+
+    /// ON CONFLICT clause that adds a series-day's aggregates of readings new to it (`EXCLUDED`)
+    /// to the stored ones (`d`).
+    static let addOnConflict = """
+        ON CONFLICT (series_id, day) DO UPDATE SET
+            valid_count = d.valid_count + EXCLUDED.valid_count,
+            flagged_count = d.flagged_count + EXCLUDED.flagged_count,
+            value_sum = CASE WHEN d.value_sum IS NULL THEN EXCLUDED.value_sum
+                             WHEN EXCLUDED.value_sum IS NULL THEN d.value_sum
+                             ELSE d.value_sum + EXCLUDED.value_sum END,
+            limit_min = greatest(d.limit_min, EXCLUDED.limit_min),
+            limit_max = least(d.limit_max, EXCLUDED.limit_max),
+            corrected_sum = CASE WHEN d.corrected_sum IS NULL THEN EXCLUDED.corrected_sum
+                                 WHEN EXCLUDED.corrected_sum IS NULL THEN d.corrected_sum
+                                 ELSE d.corrected_sum + EXCLUDED.corrected_sum END,
+            corrected_count = d.corrected_count + EXCLUDED.corrected_count,
+            dilution_sum = CASE WHEN d.dilution_sum IS NULL THEN EXCLUDED.dilution_sum
+                                WHEN EXCLUDED.dilution_sum IS NULL THEN d.dilution_sum
+                                ELSE d.dilution_sum + EXCLUDED.dilution_sum END,
+            dilution_count = d.dilution_count + EXCLUDED.dilution_count
+        """
+
+    /// Recomputes the (series, local day) pairs in the temp table `affected_day` from the stored
+    /// readings.
     static func refresh(zone: String, on tx: PostgresConnection, logger: Logger) async throws {
         try await tx.query("""
             DELETE FROM envmon.emission_daily d USING affected_day a
             WHERE d.series_id = a.series_id AND d.day = a.day
             """, logger: logger)
-        try await tx.query("""
-            INSERT INTO envmon.emission_daily (series_id, day, valid_count, flagged_count, value_sum, limit_min, limit_max,
-                                               corrected_sum, corrected_count, dilution_sum, dilution_count)
-            SELECT r.series_id, a.day,
-                   count(*) FILTER (WHERE coalesce(r.flag, 'N') = 'N' AND r.value IS NOT NULL),
-                   count(*) FILTER (WHERE coalesce(r.flag, 'N') <> 'N'),
-                   sum(r.value) FILTER (WHERE coalesce(r.flag, 'N') = 'N'),
-                   max(r.limit_min), min(r.limit_max),
-                   sum(r.corrected) FILTER (WHERE coalesce(r.flag, 'N') = 'N'),
-                   count(r.corrected) FILTER (WHERE coalesce(r.flag, 'N') = 'N'),
-                   sum(r.value / (21 - r.o2)) FILTER (WHERE coalesce(r.flag, 'N') = 'N' AND r.corrected IS NULL),
-                   count(r.value / (21 - r.o2)) FILTER (WHERE coalesce(r.flag, 'N') = 'N' AND r.corrected IS NULL)
+        try await tx.query(PostgresQuery(unsafeSQL: """
+            INSERT INTO envmon.emission_daily (\(insertColumns))
+            SELECT r.series_id, a.day, \(columns)
             FROM affected_day a
             JOIN envmon.emission_reading r
               ON r.series_id = a.series_id
-             AND r.measured_at >= (a.day::timestamp AT TIME ZONE \(zone))
-             AND r.measured_at < ((a.day + 1)::timestamp AT TIME ZONE \(zone))
+             AND r.measured_at >= (a.day::timestamp AT TIME ZONE $1)
+             AND r.measured_at < ((a.day + 1)::timestamp AT TIME ZONE $1)
             GROUP BY r.series_id, a.day
-            """, logger: logger)
+            """, binds: binds(zone)), logger: logger)
+    }
+
+    static func binds(_ zone: String) -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(zone)
+        return binds
     }
 }
 

@@ -120,4 +120,45 @@ struct DailyAggregatePropertyTests {
             #expect(o2Difference.isEmpty, "\(zone): \(o2Difference)")
         }
     }
+
+    /// The staging path (`EmissionsMerge`) adds new readings to their days and recomputes only
+    /// days with a changed reading: a first load, then a corrected re-export of the same rows
+    /// (every third value changed) with more rows, must leave the aggregates the rule gives.
+    @Test func correctionsThroughStagingEqualTheSQLRule() async throws {
+        let db = try await TestDatabase.make()
+        await propertyCheck(
+            count: 20,
+            input: Gen.int(in: 0...(Self.zones.count - 1)),
+            Gen.int(in: 0...(Self.slots - 1)).array(of: 1...60),
+            Gen.int(in: 0...(Self.slots - 1)).array(of: 0...30),
+            Gen.int(in: 0...1_000_000).array(of: 1...20)
+        ) { zoneIndex, slots, moreSlots, traits in
+            let zone = Self.zones[zoneIndex]
+            let enterprise = "PS\(UUID().uuidString.prefix(8))"
+            try await db.execute("UPDATE envmon.setting SET value = '\(zone)' WHERE key = 'feed_time_zone'")
+            let first = Self.feed(enterprise: enterprise, slots: slots, traits: traits)
+            let staged: @Sendable (inout IngestRequest) -> Void = { $0.directLoadMinimumBytes = .max }
+            let loaded = try await db.ingest(.emissions, bytes: Array(first.csv.utf8), fileName: "first.csv", configure: staged)
+            #expect(loaded.status == "loaded" && loaded.rowsLoaded == first.rows && !loaded.loadedDirectly, "\(zone): \(loaded)")
+            // The re-export: every third row's value changed, then rows at more slots (some meet
+            // stored readings, some are new).
+            var lines = first.csv.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+            for index in stride(from: 1, to: lines.count, by: 3) {
+                var fields = lines[index].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                fields[4] = "77.7"
+                lines[index] = fields.joined(separator: ",")
+            }
+            let more = Self.feed(enterprise: enterprise, slots: moreSlots, traits: traits.reversed())
+            let second = (lines + more.csv.split(separator: "\n").dropFirst().map(String.init)).joined(separator: "\n") + "\n"
+            let corrected = try await db.ingest(.emissions, bytes: Array(second.utf8), fileName: "second.csv", configure: staged)
+            #expect(corrected.status == "loaded", "\(zone): \(corrected)")
+            let difference = try await db.rows("""
+                (\(Self.recomputed(enterprise)) EXCEPT \(Self.stored(enterprise)))
+                UNION ALL (\(Self.stored(enterprise)) EXCEPT \(Self.recomputed(enterprise)))
+                """)
+            #expect(difference.isEmpty, "\(zone): \(difference)")
+            let o2Difference = try await db.rows(Self.o2Difference(enterprise))
+            #expect(o2Difference.isEmpty, "\(zone): \(o2Difference)")
+        }
+    }
 }
