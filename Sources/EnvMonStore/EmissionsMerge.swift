@@ -47,21 +47,23 @@ enum EmissionsMerge {
         // recomputed; an unchanged one touches nothing; a new one adds to its day.
         try await tx.query(PostgresQuery(unsafeSQL: """
             CREATE TEMP TABLE stage_met ON COMMIT DROP AS
-            SELECT r.*, \(changed) AS changed
+            SELECT r.*, \(changed) AS changed, \(rowUploadID) AS superseded_by
             FROM envmon.emission_reading r JOIN stage_keyed s USING (series_id, measured_at)
-            """), logger: logger)
+            """, binds: binds), logger: logger)
         var superseded = 0
-        for try await n in try await tx.query(PostgresQuery(unsafeSQL: """
+        var fresh = true
+        for try await (n, new) in try await tx.query(PostgresQuery(unsafeSQL: """
             WITH touched AS (
                 INSERT INTO envmon.emission_reading_history
                     (series_id, measured_at, \(values.joined(separator: ", ")), upload_id, line, extra, superseded_by)
                 SELECT r.series_id, r.measured_at, \(values.map { "r.\($0)" }.joined(separator: ", ")), r.upload_id, r.line,
-                       r.extra, \(rowUploadID)
-                FROM stage_met r JOIN stage_keyed s USING (series_id, measured_at)
+                       r.extra, r.superseded_by
+                FROM stage_met r
                 WHERE r.changed
                 RETURNING 1
-            ) SELECT count(*)::integer FROM touched
-            """, binds: binds), logger: logger).decode(Int.self) { superseded = n }
+            ) SELECT (SELECT count(*)::integer FROM touched),
+                     (SELECT count(*) FROM stage_keyed) > (SELECT count(*) FROM stage_met)
+            """), logger: logger).decode((Int, Bool).self) { (superseded, fresh) = (n, new) }
         let updates = (values + ["upload_id", "line", "extra"]).map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
         let distinct = "(\(values.map { "emission_reading.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(values.map { "EXCLUDED.\($0)" }.joined(separator: ", ")))"
         var loaded: [Int64: Int] = [:]
@@ -70,6 +72,9 @@ enum EmissionsMerge {
                 INSERT INTO envmon.emission_reading (series_id, measured_at, \(values.joined(separator: ", ")), upload_id, line, extra)
                 SELECT s.series_id, s.measured_at, \(values.map { "s.\($0)" }.joined(separator: ", ")), \(rowUploadID), s.line, s.extra
                 FROM stage_keyed s
+                -- A stored reading the staged one would not change is left out of the upsert.
+                WHERE NOT EXISTS (SELECT 1 FROM stage_met m
+                                  WHERE m.series_id = s.series_id AND m.measured_at = s.measured_at AND NOT m.changed)
                 ORDER BY s.series_id, s.measured_at
                 ON CONFLICT (series_id, measured_at) DO UPDATE SET \(updates) WHERE \(distinct)
                 RETURNING upload_id
@@ -83,6 +88,7 @@ enum EmissionsMerge {
             SELECT DISTINCT series_id, (measured_at AT TIME ZONE $1)::date AS day FROM stage_met WHERE changed
             """, binds: DailyAggregates.binds(zone)), logger: logger)
         try await DailyAggregates.refresh(zone: zone, on: tx, logger: logger)
+        guard fresh else { return (loaded, superseded) }  // every staged reading met a stored one
         try await tx.query(PostgresQuery(unsafeSQL: """
             INSERT INTO envmon.emission_daily AS d (\(DailyAggregates.insertColumns))
             SELECT r.series_id, (r.measured_at AT TIME ZONE $1)::date, \(DailyAggregates.columns)

@@ -4,8 +4,10 @@
 #   (b) the naive idempotent SQL path: \copy into an unlogged staging table, then
 #       INSERT … SELECT … ON CONFLICT DO NOTHING into a table keyed by the text natural key,
 #   (c) envmon ingest (release build) into a fresh database,
-# then (d) re-ingesting the same file (a duplicate). Prints rows/s, the ratios c/a and c/b, and
-# envmon's peak RSS. Usage: scripts/bench/ingest.sh [ROWS] [ROUNDS]   (defaults 1000000 2)
+# then (d) re-ingesting the same file (a duplicate) and (e) a corrected re-export (the same keys,
+# every tenth value changed: 10 % superseded with history, 90 % unchanged). Prints rows/s, the
+# ratios c/a, c/b and e/c, and envmon's peak RSS.
+# Usage: scripts/bench/ingest.sh [ROWS] [ROUNDS]   (defaults 1000000 2)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROWS=${1:-1000000}
@@ -43,6 +45,8 @@ with open(path, "w") as f:
         t = start + datetime.timedelta(hours=hour)
         f.write(f"91310115MA1H{ent:06d},企业{ent},街道{ent % 12},DA{outlet:03d},{pol},{t:%Y-%m-%d %H:%M},{(i * 7919) % (lim * 12) / 10:.1f},mg/m3,{lim},N\n")
 PY
+# The corrected re-export: every tenth data row's value + 1.
+awk -F, 'BEGIN { OFS = "," } NR > 1 && NR % 10 == 0 { $7 = $7 + 1 } { print }' "$CSV" > "$WORK/corrected.csv"
 SIZE=$(du -m "$CSV" | cut -f1)
 echo "file: $CSV ($SIZE MiB)" >&2
 
@@ -83,21 +87,30 @@ run_d() {
     grep -q "duplicate" "$WORK/out_d" || { cat "$WORK/out_d" >&2; exit 1; }
     echo "$t1 - $t0" | bc
 }
+run_e() {
+    local t0; t0=$(now)
+    DATABASE_URL="$BASE/bench_c?sslmode=disable" "$ENVMON" ingest --kind emissions "$WORK/corrected.csv" >"$WORK/out_e"
+    local t1; t1=$(now)
+    grep -q "loaded" "$WORK/out_e" || { cat "$WORK/out_e" >&2; exit 1; }
+    echo "$t1 - $t0" | bc
+}
 
 best() { sort -g | head -1; }
-A=(); B=(); C=(); D=(); RSS=0
+A=(); B=(); C=(); D=(); E=(); RSS=0
 for round in $(seq 1 "$ROUNDS"); do
-    A+=("$(run_a)"); B+=("$(run_b)"); C+=("$(run_c)"); D+=("$(run_d)")
+    A+=("$(run_a)"); B+=("$(run_b)"); C+=("$(run_c)"); D+=("$(run_d)"); E+=("$(run_e)")
     rss=$(awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$WORK/time_c")
     [ "$rss" -gt "$RSS" ] && RSS=$rss
-    echo "round $round: a=${A[-1]}s b=${B[-1]}s c=${C[-1]}s duplicate=${D[-1]}s" >&2
+    echo "round $round: a=${A[-1]}s b=${B[-1]}s c=${C[-1]}s duplicate=${D[-1]}s corrected=${E[-1]}s ($(head -1 "$WORK/out_e"))" >&2
 done
 a=$(printf '%s\n' "${A[@]}" | best); b=$(printf '%s\n' "${B[@]}" | best)
-c=$(printf '%s\n' "${C[@]}" | best); d=$(printf '%s\n' "${D[@]}" | best)
+c=$(printf '%s\n' "${C[@]}" | best); d=$(printf '%s\n' "${D[@]}" | best); e=$(printf '%s\n' "${E[@]}" | best)
 printf '%-34s %8s %12s\n' "path ($ROWS rows, best of $ROUNDS)" "seconds" "rows/s"
 printf '%-34s %8.2f %12.0f\n' "(a) psql \\copy, bare table" "$a" "$(echo "$ROWS / $a" | bc -l)"
 printf '%-34s %8.2f %12.0f\n' "(b) naive idempotent SQL" "$b" "$(echo "$ROWS / $b" | bc -l)"
 printf '%-34s %8.2f %12.0f\n' "(c) envmon ingest" "$c" "$(echo "$ROWS / $c" | bc -l)"
 printf '%-34s %8.2f\n' "(d) envmon ingest, duplicate" "$d"
+printf '%-34s %8.2f %12.0f\n' "(e) envmon ingest, 10 % corrected" "$e" "$(echo "$ROWS / $e" | bc -l)"
+printf 'e/c = %.2f (corrections vs first load)\n' "$(echo "$e / $c" | bc -l)"
 printf 'c/a = %.2f   c/b = %.2f   envmon peak RSS = %d MB\n' "$(echo "$c / $a" | bc -l)" "$(echo "$c / $b" | bc -l)" "$((RSS / 1024))"
 "$ENVMON" db stop >/dev/null
