@@ -1,0 +1,150 @@
+import EmbeddedPostgres
+import EnvMonDomain
+@testable import EnvMonServer
+import EnvMonStore
+import EnvMonTestSupport
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// `envmon serve --read-url` and `envmon report --read-url` against a real streaming standby of
+/// the tests' cluster (`pg_basebackup -R`, see `TestStandby`), with replay paused and resumed
+/// and the standby stopped under a running server.
+@Suite("a streaming standby for reads", .timeLimit(.minutes(10)), .temporaryDatabases)
+struct ReadReplicaTests {
+    /// `/readyz` as JSON (status code, body).
+    static func readyz(_ base: String) async throws -> (Int, [String: Any]) {
+        try await ServiceGroupTests.request("\(base)/readyz")
+    }
+
+    /// Polls `/readyz` until it reports the replica `state` (up to `seconds`); the last answer.
+    static func waitForReplica(_ base: String, _ state: String, seconds: Int = 120) async throws -> [String: Any] {
+        var last: [String: Any] = [:]
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if let (code, body) = try? await readyz(base), code == 200 {
+                last = body
+                if body["read_replica"] as? String == state { return body }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        Issue.record("read_replica never became \(state) within \(seconds) s; last /readyz: \(last)")
+        return last
+    }
+
+    static func silenceReasons(_ base: String, token: String) async throws -> [String] {
+        let (code, body) = try await ServiceGroupTests.request("\(base)/v1/silences", token: token)
+        #expect(code == 200, "\(body)")
+        return (body["silences"] as? [[String: Any]] ?? []).compactMap { $0["reason"] as? String }
+    }
+
+    static func addSilence(_ base: String, token: String, reason: String) async throws -> Int {
+        let json = #"{"matchers": ["alertname=FeedMissing"], "duration": "2h", "reason": "\#(reason)"}"#
+        let (code, body) = try await ServiceGroupTests.request("\(base)/v1/silences", method: "POST", token: token, body: json)
+        #expect(code == 201 || code == 200, "\(body)")
+        return code
+    }
+
+    @Test("reads come from the standby; writes go to the primary; a lagging or stopped standby leaves reads to the primary and /readyz says so")
+    func readsFollowTheStandby() async throws {
+        let started = ContinuousClock.now
+        let db = try await TestDatabase.make()
+        try await db.withDatabase { try await TestDatabase.seedDefaultTargets($0) }
+        let url = CLIProcessTests.url(db.address)
+        let created = try await Shell.run(try CLIProcessTests.executable(),
+                                          ["token", "create", "--name", "root", "--scope", "admin", "--database-url", url])
+        try #require(created.status == 0, "\(created.stderr)")
+        let token = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+
+        try await TestStandby.with { standby in
+            let made = ContinuousClock.now
+            let replica = standby.address(database: db.name)
+            try await standby.waitUntilCaughtUp()
+            // A limit the checks below stay well inside on a busy machine, and a test can wait out.
+            let server = try await ServeProcessTests.Server.start(
+                ["--database-url", url, "--workers", "1", "--read-max-lag", "20", "--log-level", "info"],
+                environment: ["ENVMON_READ_URL": CLIProcessTests.url(replica)])
+            defer { server.child.signal(SIGKILL) }
+            _ = try await Self.waitForReplica(server.base, "in_use")
+            #expect(try await Self.silenceReasons(server.base, token: token).isEmpty)
+
+            // Replay paused: a silence made through the API is written on the primary (the
+            // standby is read-only and paused), yet the list, read from the standby, lacks it.
+            // (A commit replayed just before the pause gives the lag its starting point.)
+            try await db.execute("CREATE TABLE replica_probe (n int); INSERT INTO replica_probe VALUES (1)")
+            try await standby.waitUntilCaughtUp()
+            try await standby.pauseReplay()
+            _ = try await Self.addSilence(server.base, token: token, reason: "maintenance of plant 7")
+            #expect(try await db.value("SELECT count(*) FROM envmon.silence") == "1")
+            let inUse = try await Self.readyz(server.base).1
+            #expect(inUse["read_replica"] as? String == "in_use", "\(inUse)")
+            #expect(try await Self.silenceReasons(server.base, token: token).isEmpty, "read from the paused standby")
+
+            // `envmon report --read-url` reads from the standby too; without it, the primary.
+            try await db.execute("UPDATE envmon.plan_target SET value = 4321.5 WHERE id = (SELECT min(id) FROM envmon.plan_target)")
+            let fromStandby = try await Shell.run(try CLIProcessTests.executable(),
+                                                  ["report", "--json", "--database-url", url, "--read-url", CLIProcessTests.url(replica),
+                                                   "--read-max-lag", "600"])
+            #expect(fromStandby.status == 0, "\(fromStandby.stderr)")
+            #expect(!fromStandby.stdout.contains("4321.5"), "the report was not read from the paused standby")
+            #expect(!fromStandby.stderr.contains("reading from the primary"), "\(fromStandby.stderr)")
+            let fromPrimary = try await Shell.run(try CLIProcessTests.executable(), ["report", "--json", "--database-url", url])
+            #expect(fromPrimary.stdout.contains("4321.5"), "\(fromPrimary.stdout.prefix(400))")
+            // The same report with a tight limit: the paused standby lags, the primary answers.
+            let tight = try await Shell.run(try CLIProcessTests.executable(),
+                                            ["report", "--json", "--database-url", url, "--read-max-lag", "0.001"],
+                                            environment: ["ENVMON_READ_URL": CLIProcessTests.url(replica)])
+            #expect(tight.stdout.contains("4321.5"), "\(tight.stderr)")
+            #expect(tight.stderr.contains("read replica not used"), "\(tight.stderr)")
+
+            // Past the limit: reads go to the primary, which has the silence; /readyz stays 200.
+            let lagging = try await Self.waitForReplica(server.base, "lagging")
+            #expect(lagging["status"] as? String == "ready")
+            #expect((lagging["read_replica_lag_seconds"] as? Double ?? 0) > 20, "\(lagging)")
+            #expect(try await Self.silenceReasons(server.base, token: token) == ["maintenance of plant 7"])
+            let (_, metricsText) = try await Self.text("\(server.base)/metrics")
+            #expect(metricsText.contains(#"envmon_read_replica_state{state="lagging"} 1"#), "\(metricsText.suffix(1500))")
+            let pausedFor = ContinuousClock.now - made
+
+            // Replay resumed: the standby catches up and serves the reads again, silence and all.
+            try await standby.resumeReplay()
+            _ = try await Self.waitForReplica(server.base, "in_use")
+            #expect(try await Self.silenceReasons(server.base, token: token) == ["maintenance of plant 7"])
+
+            // The standby stopped: reads go to the primary, /readyz says unreachable, still 200.
+            try await standby.stop()
+            let unreachable = try await Self.waitForReplica(server.base, "unreachable")
+            #expect(unreachable["status"] as? String == "ready")
+            #expect(try await Self.silenceReasons(server.base, token: token) == ["maintenance of plant 7"])
+            let (planCode, plan) = try await ServiceGroupTests.request("\(server.base)/v1/plan", token: token)
+            #expect(planCode == 200, "\(plan)")
+
+            let exit = try #require(try await server.stop(SIGTERM, within: 120), "serve did not stop")
+            #expect(exit.stderr.contains("reading from the read replica"), "\(exit.stderr.suffix(3000))")
+            #expect(exit.stderr.contains("read replica lags more than allowed"))
+            #expect(exit.stderr.contains("read replica does not answer"))
+            #expect(!exit.stderr.contains(replica.password ?? "-"), "a password in the log")
+            print("read replica test: standby made in \(made - started), lag phase \(pausedFor), whole test \(ContinuousClock.now - started)")
+        }
+    }
+
+    @Test("a primary given as the read replica is not used, and the log says why without its password")
+    func primaryIsNotAReplica() async throws {
+        let db = try await TestDatabase.make()
+        let url = CLIProcessTests.url(db.address)
+        let server = try await ServeProcessTests.Server.start(["--database-url", url, "--workers", "0", "--read-url", url])
+        defer { server.child.signal(SIGKILL) }
+        let ready = try await Self.waitForReplica(server.base, "not_standby")
+        #expect(ready["status"] as? String == "ready")
+        let exit = try #require(try await server.stop(SIGTERM, within: 120), "serve did not stop")
+        #expect(exit.stderr.contains("is not a standby"), "\(exit.stderr.suffix(2000))")
+        #expect(!exit.stderr.contains(db.address.password ?? "-"), "a password in the log")
+    }
+
+    static func text(_ url: String) async throws -> (Int, String) {
+        let (data, response) = try await URLSession.shared.data(from: try #require(URL(string: url)))
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+}
