@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import EmbeddedPostgres
 import EnvMonDomain
 @testable import EnvMonServer
@@ -7,6 +8,8 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import NIOCore
+import NIOHTTP1
 import Testing
 
 /// `envmon serve --read-url` and `envmon report --read-url` against a real streaming standby of
@@ -57,6 +60,15 @@ struct ReadReplicaTests {
                                           ["token", "create", "--name", "root", "--scope", "admin", "--database-url", url])
         try #require(created.status == 0, "\(created.stderr)")
         let token = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let passwordFile = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-replica-\(UUID().uuidString)")
+        try Data("standby-test-pw-1\n".utf8).write(to: passwordFile)
+        defer { try? FileManager.default.removeItem(at: passwordFile) }
+        let user = try await Shell.run(try CLIProcessTests.executable(),
+                                       ["user", "add", "ops", "--role", "admin", "--password-stdin", "--database-url", url],
+                                       standardInput: passwordFile.path)
+        try #require(user.status == 0, "\(user.stderr)")
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        defer { _ = http.shutdown() }
 
         try await TestStandby.with { standby in
             let made = ContinuousClock.now
@@ -81,6 +93,13 @@ struct ReadReplicaTests {
             let inUse = try await Self.readyz(server.base).1
             #expect(inUse["read_replica"] as? String == "in_use", "\(inUse)")
             #expect(try await Self.silenceReasons(server.base, token: token).isEmpty, "read from the paused standby")
+            // The console: signing in writes a session on the primary, which the page finds
+            // there (the paused standby has no such session); the page's lists come from the
+            // standby.
+            let cookie = try await Self.signIn(http, server.base, "ops", "standby-test-pw-1")
+            let (alertsPage, alertsHTML) = try await Self.page(http, "\(server.base)/alerts", cookie: cookie)
+            #expect(alertsPage == 200, "\(alertsHTML.prefix(300))")
+            #expect(!alertsHTML.contains("maintenance of plant 7"), "the console's silences were not read from the standby")
 
             // `envmon report --read-url` reads from the standby too; without it, the primary.
             try await db.execute("UPDATE envmon.plan_target SET value = 4321.5 WHERE id = (SELECT min(id) FROM envmon.plan_target)")
@@ -104,6 +123,7 @@ struct ReadReplicaTests {
             #expect(lagging["status"] as? String == "ready")
             #expect((lagging["read_replica_lag_seconds"] as? Double ?? 0) > 20, "\(lagging)")
             #expect(try await Self.silenceReasons(server.base, token: token) == ["maintenance of plant 7"])
+            #expect(try await Self.page(http, "\(server.base)/alerts", cookie: cookie).1.contains("maintenance of plant 7"))
             let (_, metricsText) = try await Self.text("\(server.base)/metrics")
             #expect(metricsText.contains(#"envmon_read_replica_state{state="lagging"} 1"#), "\(metricsText.suffix(1500))")
             let pausedFor = ContinuousClock.now - made
@@ -141,6 +161,25 @@ struct ReadReplicaTests {
         let exit = try #require(try await server.stop(SIGTERM, within: 120), "serve did not stop")
         #expect(exit.stderr.contains("is not a standby"), "\(exit.stderr.suffix(2000))")
         #expect(!exit.stderr.contains(db.address.password ?? "-"), "a password in the log")
+    }
+
+    /// Signs in as a browser does; the session cookie (`name=value`).
+    static func signIn(_ http: HTTPClient, _ base: String, _ name: String, _ password: String) async throws -> String {
+        var login = HTTPClientRequest(url: "\(base)/login")
+        login.method = .POST
+        login.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        login.body = .bytes(ByteBuffer(string: "username=\(name)&password=\(password)"))
+        let answer = try await http.execute(login, timeout: .seconds(60))
+        #expect(answer.status.code == 303)
+        return try #require(answer.headers.first(name: "Set-Cookie")?.split(separator: ";").first.map(String.init))
+    }
+
+    /// A console page with the session cookie: status and HTML.
+    static func page(_ http: HTTPClient, _ url: String, cookie: String) async throws -> (Int, String) {
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Cookie", value: cookie)
+        let response = try await http.execute(request, timeout: .seconds(60))
+        return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 4 << 20)))
     }
 
     static func text(_ url: String) async throws -> (Int, String) {
