@@ -142,6 +142,7 @@ struct ReadReplicaTests {
             #expect(planCode == 200, "\(plan)")
 
             let exit = try #require(try await server.stop(SIGTERM, within: 120), "serve did not stop")
+            #expect(exit.status == 0, "\(exit.stderr.suffix(2000))")
             #expect(exit.stderr.contains("reading from the read replica"), "\(exit.stderr.suffix(3000))")
             #expect(exit.stderr.contains("read replica lags more than allowed"))
             #expect(exit.stderr.contains("read replica does not answer"))
