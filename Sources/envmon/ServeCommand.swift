@@ -20,7 +20,6 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var alertFiles: AlertFilesOption
-    @OptionGroup var readReplica: ReadReplicaOptions
     @Option(name: .long, help: "Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface).")
     var host: String?
     @Option(name: .long, help: "Port to listen on (default 8080).")
@@ -58,6 +57,7 @@ struct Serve: AsyncParsableCommand {
     var hj212MaxFrameBytes: Int?
     @Option(name: .customLong("hj212-commit-ms"), help: "Group commit window in milliseconds (default 50).")
     var hj212CommitMs: Int?
+    @OptionGroup var readReplica: ReadReplicaOptions
 
     func validate() throws {
         _ = try serverConfiguration(environment: ProcessInfo.processInfo.environment)
