@@ -10,6 +10,7 @@ import FoundationNetworking
 #endif
 import NIOCore
 import NIOHTTP1
+import PostgresNIO
 import Testing
 
 /// `envmon serve --read-url` and `envmon report --read-url` against a real streaming standby of
@@ -53,25 +54,23 @@ struct ReadReplicaTests {
     @Test("reads come from the standby; writes go to the primary; a lagging or stopped standby leaves reads to the primary and /readyz says so")
     func readsFollowTheStandby() async throws {
         let started = ContinuousClock.now
-        let db = try await TestDatabase.make()
-        try await db.withDatabase { try await TestDatabase.seedDefaultTargets($0) }
-        let url = CLIProcessTests.url(db.address)
-        let created = try await Shell.run(try CLIProcessTests.executable(),
-                                          ["token", "create", "--name", "root", "--scope", "admin", "--database-url", url])
-        try #require(created.status == 0, "\(created.stderr)")
-        let token = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let passwordFile = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-replica-\(UUID().uuidString)")
-        try Data("standby-test-pw-1\n".utf8).write(to: passwordFile)
-        defer { try? FileManager.default.removeItem(at: passwordFile) }
-        let user = try await Shell.run(try CLIProcessTests.executable(),
-                                       ["user", "add", "ops", "--role", "admin", "--password-stdin", "--database-url", url],
-                                       standardInput: passwordFile.path)
-        try #require(user.status == 0, "\(user.stderr)")
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
-        defer { _ = http.shutdown() }
-
         try await TestStandby.with { standby in
             let made = ContinuousClock.now
+            let db = try await standby.makeDatabase()
+            let url = CLIProcessTests.url(db.address)
+            let created = try await Shell.run(try CLIProcessTests.executable(),
+                                              ["token", "create", "--name", "root", "--scope", "admin", "--database-url", url])
+            try #require(created.status == 0, "\(created.stderr)")
+            let token = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let passwordFile = FileManager.default.temporaryDirectory.appendingPathComponent("envmon-replica-\(UUID().uuidString)")
+            try Data("standby-test-pw-1\n".utf8).write(to: passwordFile)
+            defer { try? FileManager.default.removeItem(at: passwordFile) }
+            let user = try await Shell.run(try CLIProcessTests.executable(),
+                                           ["user", "add", "ops", "--role", "admin", "--password-stdin", "--database-url", url],
+                                           standardInput: passwordFile.path)
+            try #require(user.status == 0, "\(user.stderr)")
+            let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+            defer { _ = http.shutdown() }
             let replica = standby.address(database: db.name)
             try await standby.waitUntilCaughtUp()
             // A limit the checks below stay well inside on a busy machine, and a test can wait out.
@@ -147,7 +146,7 @@ struct ReadReplicaTests {
             #expect(exit.stderr.contains("read replica lags more than allowed"))
             #expect(exit.stderr.contains("read replica does not answer"))
             #expect(!exit.stderr.contains(replica.password ?? "-"), "a password in the log")
-            print("read replica test: standby made in \(made - started), lag phase \(pausedFor), whole test \(ContinuousClock.now - started)")
+            print("read replica test: primary and standby made in \(made - started), until lagging \(pausedFor), whole test \(ContinuousClock.now - started)")
         }
     }
 
@@ -162,6 +161,33 @@ struct ReadReplicaTests {
         let exit = try #require(try await server.stop(SIGTERM, within: 120), "serve did not stop")
         #expect(exit.stderr.contains("is not a standby"), "\(exit.stderr.suffix(2000))")
         #expect(!exit.stderr.contains(db.address.password ?? "-"), "a password in the log")
+    }
+
+    @Test("a read the standby cannot answer (gone since the last check) is answered by the primary, and the standby is taken out of use")
+    func readFallsBackWhenTheStandbyIsGone() async throws {
+        let db = try await TestDatabase.make()
+        var address = db.address
+        address.port = try closedLoopbackPort()
+        var settings = ReadReplicaSettings(address: address)
+        settings.readTimeout = .seconds(2)
+        let replica = try ReadReplica(settings: settings, logger: Harness.logger)
+        replica.update(.inUse(lag: 0))  // as the last check found it
+        try await db.withDatabase { primary in
+            try await Harness.bounded("the standby's pool") {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { await replica.standby.client.run() }
+                    let reads = ReadSource(primary: primary, replica: replica)
+                    let started = ContinuousClock.now
+                    let zone = try await reads.run { try await FeedZone.read($0).identifier }
+                    #expect(zone == "Asia/Shanghai")
+                    #expect(replica.state == .unreachable)
+                    #expect(ContinuousClock.now - started < .seconds(30))
+                    // Out of use: the next read goes straight to the primary.
+                    #expect(!reads.database.sharesPool(with: replica.standby))
+                    group.cancelAll()
+                }
+            }
+        }
     }
 
     /// Signs in as a browser does; the session cookie (`name=value`).

@@ -19,8 +19,9 @@ public struct ReadReplicaSettings: Sendable, Equatable {
     public var maxLag: Duration
     /// How often the standby's lag is measured.
     public var checkInterval: Duration = .seconds(2)
-    /// A read on the standby that has no answer after this long is asked of the primary instead.
-    public var readTimeout: Duration = .seconds(10)
+    /// A read on the standby that has no answer after this long is asked of the primary
+    /// instead, and the standby is not used until the next check finds it answering.
+    public var readTimeout: Duration = .seconds(5)
     /// How long a lag check waits for the standby to accept a connection.
     public var connectTimeout: Duration = .seconds(3)
     /// Connections to the standby at most.

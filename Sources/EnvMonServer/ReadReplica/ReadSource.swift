@@ -66,7 +66,10 @@ struct ReadSource: Sendable {
             }
         } catch {
             guard Self.worthRetrying(error) else { throw error }
-            if Database.isConnectionFailure(error), replica.state.isInUse {
+            // A standby that went away between two checks: its pool queues new reads while it
+            // cannot connect (until PostgresNIO's circuit breaker, 60 s), so no answer in time
+            // counts as gone too. The monitor's next check puts it back if it is fine.
+            if error is ReplicaReadTimeout || Database.isConnectionFailure(error), replica.state.isInUse {
                 replica.update(.unreachable)
                 primary.logger.info("read replica failed a read; reading from the primary until it answers again", metadata: [
                     "envmon.replica": "\(replica.settings.displayName)", "envmon.error": "\(Database.describe(error))",
