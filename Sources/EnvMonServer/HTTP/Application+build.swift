@@ -90,10 +90,11 @@ public typealias EnvMonApplication = Application<RouterResponder<APIContext>>
 
 /// The composition root: the configured Hummingbird application with every long-running
 /// service of one envmon process, in dependency order (shutdown runs in reverse): the database
-/// pool (and, with a read replica, its pool and the monitor of its lag), the ingest workers, the inbox watcher, the alert evaluator and the notifier, then the
-/// HTTP server. The schema is migrated (embedded cluster) or checked (a configured server) in
-/// `beforeServerStarts`; the services wait for it at a gate. `envmon serve`, `envmon demo` and
-/// the tests all build the application here.
+/// pool (and, with a read replica, its pool and the monitor of its lag), the ingest workers,
+/// the inbox watcher, the alert evaluator and the notifier, then the HTTP server. The schema is
+/// migrated (embedded cluster) or checked (a configured server) in `beforeServerStarts`; the
+/// services wait for it at a gate. `envmon serve`, `envmon demo` and the tests all build the
+/// application here.
 ///
 /// ```swift
 /// let app = try buildApplication(configuration, logger: logger)
