@@ -99,14 +99,27 @@ struct ServeProcessTests {
         return db
     }
 
-    static func waitForRunningJob(_ address: ServerAddress) async throws -> Bool {
-        for _ in 0..<3000 {
-            let running = try? await TestDatabase.rows("SELECT count(*)::text AS n FROM envmon.ingest_job WHERE status = 'running'",
-                                                       address: address)
-            if running?.first?["n"] == "1" { return true }
-            try await Task.sleep(for: .milliseconds(20))
+    /// Sends the upload, then waits until its job is `running`. The watching session is opened
+    /// before the upload and polls on its own: waiting for a session from the tests' gate (24
+    /// slots, all held by other suites on a busy machine) could take longer than the load, and
+    /// the window would pass unseen. Returns the upload's id and whether the job was seen running.
+    static func uploadAndWaitForRunningJob(_ address: ServerAddress, upload: @escaping @Sendable () async throws -> Int)
+        async throws -> (id: Int, sawRunning: Bool) {
+        try await TestCluster.withConnection(address) { connection in
+            let id = try await upload()
+            for _ in 0..<6000 {
+                let rows = try await connection.query(
+                    "SELECT status FROM envmon.ingest_job WHERE upload_id = \(id)", logger: TestDatabase.logger)
+                var status: String?
+                for try await value in rows.decode(String.self) { status = value }
+                if status == "running" { return (id, true) }
+                // Seen finished before seen running: the window was missed; the caller's
+                // expectation then fails with the reason instead of after a minute's wait.
+                if let status, status != "queued" { return (id, false) }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            return (id, false)
         }
-        return false
     }
 
     @Test("a port another process listens on: serve exits saying so, without blaming the database")
@@ -141,8 +154,10 @@ struct ServeProcessTests {
         // A one-second grace period: the load still runs when it ends, so the load is cancelled
         // (before, serve hung here for good with the job `running`).
         let first = try await Server.start(["--database-url", url, "--workers", "1", "--shutdown-grace", "1"])
-        let id = try await Self.upload(first.base, token: token, body: body)
-        #expect(try await Self.waitForRunningJob(db.address))
+        let (id, sawRunning) = try await Self.uploadAndWaitForRunningJob(db.address) {
+            try await Self.upload(first.base, token: token, body: body)
+        }
+        #expect(sawRunning, "the job was not seen running before SIGTERM")
         let stopped = try await first.stop(SIGTERM, within: 120)
         let exit = try #require(stopped, "envmon serve was still running 120 s after SIGTERM")
         #expect(exit.status == 0, "\(exit.stderr.suffix(2000))")
@@ -366,8 +381,11 @@ struct ServeProcessTests {
         let address = ServerAddress(host: info.host, port: info.port, user: info.user, password: info.password,
                                     database: info.database, sslMode: .disable)
         let token = try await Self.token([], environment: environment)
-        let id = try await Self.upload(server.base, token: token, body: Data(CLIProcessTests.largeSewage().utf8))
-        #expect(try await Self.waitForRunningJob(address))
+        let body = Data(CLIProcessTests.largeSewage().utf8)
+        let (id, sawRunning) = try await Self.uploadAndWaitForRunningJob(address) {
+            try await Self.upload(server.base, token: token, body: body)
+        }
+        #expect(sawRunning, "the job was not seen running before the database stopped")
 
         try cluster.stop(immediately: true)
         // While the database is down, serve says so instead of hanging or dying.
