@@ -99,26 +99,37 @@ struct ServeProcessTests {
         return db
     }
 
-    /// Sends the upload, then waits until its job is `running`. The watching session is opened
-    /// before the upload and polls on its own: waiting for a session from the tests' gate (24
-    /// slots, all held by other suites on a busy machine) could take longer than the load, and
-    /// the window would pass unseen. Returns the upload's id and whether the job was seen running.
-    static func uploadAndWaitForRunningJob(_ address: ServerAddress, upload: @escaping @Sendable () async throws -> Int)
+    /// Sends the upload, then waits until its job is `running`. The watching session is its own,
+    /// opened before the upload: waiting for one from the tests' gate (24 slots, all held by
+    /// other suites on a busy machine) could take longer than the load, and the window would
+    /// pass unseen. Nor does the upload run under the gate's two-minute abandonment, which would
+    /// cancel a URLSession task (on Linux, cancelling one can stall the process).
+    /// Returns the upload's id and whether the job was seen running.
+    static func uploadAndWaitForRunningJob(_ address: ServerAddress, upload: @Sendable () async throws -> Int)
         async throws -> (id: Int, sawRunning: Bool) {
-        try await TestCluster.withConnection(address) { connection in
+        let connection = try await PostgresConnection.connect(
+            configuration: try Database.connectionConfiguration(address), id: 1, logger: TestDatabase.logger)
+        do {
             let id = try await upload()
-            for _ in 0..<6000 {
+            var sawRunning = false
+            polling: for _ in 0..<6000 {
                 let rows = try await connection.query(
                     "SELECT status FROM envmon.ingest_job WHERE upload_id = \(id)", logger: TestDatabase.logger)
                 var status: String?
                 for try await value in rows.decode(String.self) { status = value }
-                if status == "running" { return (id, true) }
+                switch status {
+                case "running": sawRunning = true; break polling
                 // Seen finished before seen running: the window was missed; the caller's
                 // expectation then fails with the reason instead of after a minute's wait.
-                if let status, status != "queued" { return (id, false) }
-                try await Task.sleep(for: .milliseconds(10))
+                case .some(let other) where other != "queued": break polling
+                default: try await Task.sleep(for: .milliseconds(10))
+                }
             }
-            return (id, false)
+            try await connection.close()
+            return (id, sawRunning)
+        } catch {
+            try? await connection.close()
+            throw error
         }
     }
 
