@@ -175,7 +175,7 @@ struct ReadReplicaTests {
         try await db.withDatabase { primary in
             try await Harness.bounded("the standby's pool") {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { await replica.standby.client.run() }
+                    group.addTask { try await replica.pool.run() }
                     let reads = ReadSource(primary: primary, replica: replica)
                     let started = ContinuousClock.now
                     let zone = try await reads.run { try await FeedZone.read($0).identifier }

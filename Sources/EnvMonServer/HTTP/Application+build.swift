@@ -57,6 +57,9 @@ public struct ServerConfiguration: Sendable {
     public var hj212: HJ212Configuration?
     /// A streaming standby for the console's and the API's reads (`--read-url`), when one is used.
     public var readReplica: ReadReplicaSettings?
+    /// How long start-up waits for the ServiceGroup to start the database pool before it gives
+    /// up with an error (instead of asking a pool that never runs, and waiting for good).
+    var poolStartLimit: Duration = .seconds(60)
 
     public init() {}
 
@@ -105,6 +108,7 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
     let server = configuration.server
     let (address, embedded) = try configuration.runtime.resolveAddress(logger: logger)
     let database = try Database.unstarted(address, logger: logger, maximumConnections: server.poolSize)
+    let pool = DatabasePool(database)
     let replica = try server.readReplica.map { try ReadReplica(settings: $0, logger: logger) }
     let gate = StartupGate()
     let metrics = configuration.metrics
@@ -122,14 +126,17 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
         router: try buildRouter(config: server, database: database, replica: replica, metrics: metrics),
         server: builder,
         configuration: .init(address: .hostname(server.host, port: server.port), serverName: "envmon"),
-        services: [database.client] + (replica.map { [$0.standby.client] } ?? []),
+        services: [pool] + (replica.map { [$0.pool] } ?? []),
         logger: logger)
     if let replica {
         app.addServices(ReadReplicaMonitor(replica: replica, primary: database, metrics: metrics, logger: logger))
     }
     let targets = configuration.alerts.targets
+    let poolStartLimit = server.poolStartLimit
     app.beforeServerStarts {
         do {
+            // This runs beside the pool's service, which may not have started yet.
+            try await pool.waitUntilStarted(within: poolStartLimit)
             try await Schema.prepare(database, embedded: embedded, targets: targets)
             gate.open()
         } catch {

@@ -10,6 +10,8 @@ final class ReadReplica: Sendable {
     let settings: ReadReplicaSettings
     /// The standby's pool; a service of the application, like the primary's.
     let standby: Database
+    /// Runs `standby`'s pool (the application's ServiceGroup runs it).
+    let pool: DatabasePool
     private let current = Mutex(ReplicaState.checking)
 
     init(settings: ReadReplicaSettings, logger: Logger) throws {
@@ -19,9 +21,14 @@ final class ReadReplica: Sendable {
         background.logLevel = max(logger.logLevel, .critical)
         self.standby = try Database.unstarted(settings.address, logger: logger, backgroundLogger: background,
                                               maximumConnections: settings.maximumConnections)
+        self.pool = DatabasePool(standby)
     }
 
     var state: ReplicaState { current.withLock { $0 } }
+
+    /// Whether reads go to the standby now: the last check found it fit, and its pool runs (a
+    /// read is never queued on a pool that was not started).
+    var isInUse: Bool { state.isInUse && pool.hasStarted }
 
     /// Sets the state; returns the previous one.
     @discardableResult
@@ -50,7 +57,7 @@ struct ReadSource: Sendable {
 
     /// The database a read starting now goes to.
     var database: Database {
-        if let replica, replica.state.isInUse { return replica.standby }
+        if let replica, replica.isInUse { return replica.standby }
         return primary
     }
 
@@ -59,7 +66,7 @@ struct ReadSource: Sendable {
     /// primary, so that a standby going away between two checks costs a client nothing; a
     /// standby that went away is taken out of use until the monitor sees it answer again.
     func run<T: Sendable>(_ body: @escaping @Sendable (Database) async throws -> T) async throws -> T {
-        guard let replica, replica.state.isInUse else { return try await body(primary) }
+        guard let replica, replica.isInUse else { return try await body(primary) }
         do {
             return try await abandoning(after: replica.settings.readTimeout, timeout: { ReplicaReadTimeout() }) {
                 try await body(replica.standby)
