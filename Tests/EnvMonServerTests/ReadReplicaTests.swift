@@ -5,9 +5,6 @@ import EnvMonDomain
 import EnvMonStore
 import EnvMonTestSupport
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import NIOCore
 import NIOHTTP1
 import PostgresNIO
@@ -20,7 +17,17 @@ import Testing
 struct ReadReplicaTests {
     /// `/readyz` as JSON (status code, body).
     static func readyz(_ base: String) async throws -> (Int, [String: Any]) {
-        try await ServiceGroupTests.request("\(base)/readyz")
+        try await request("\(base)/readyz")
+    }
+
+    /// A request as JSON (status code, body). Through AsyncHTTPClient, not URLSession: on Linux a
+    /// task cancelled while it awaits `URLSession.data` can deadlock URLSession's queue, and the
+    /// cooperative threads that call into it next (swift-corelibs-foundation#5412; Swift 6.3.1
+    /// here), and this suite has a time limit that cancels it mid-poll.
+    static func request(_ url: String, method: HTTPMethod = .GET, token: String? = nil,
+                        json body: String? = nil) async throws -> (Int, [String: Any]) {
+        let (code, text) = try await text(url, method: method, token: token, json: body)
+        return (code, (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:])
     }
 
     /// Polls `/readyz` until it reports the replica `state` (up to `seconds`); the last answer.
@@ -39,14 +46,14 @@ struct ReadReplicaTests {
     }
 
     static func silenceReasons(_ base: String, token: String) async throws -> [String] {
-        let (code, body) = try await ServiceGroupTests.request("\(base)/v1/silences", token: token)
+        let (code, body) = try await request("\(base)/v1/silences", token: token)
         #expect(code == 200, "\(body)")
         return (body["silences"] as? [[String: Any]] ?? []).compactMap { $0["reason"] as? String }
     }
 
     static func addSilence(_ base: String, token: String, reason: String) async throws -> Int {
         let json = #"{"matchers": ["alertname=FeedMissing"], "duration": "2h", "reason": "\#(reason)"}"#
-        let (code, body) = try await ServiceGroupTests.request("\(base)/v1/silences", method: "POST", token: token, body: json)
+        let (code, body) = try await request("\(base)/v1/silences", method: .POST, token: token, json: json)
         #expect(code == 201 || code == 200, "\(body)")
         return code
     }
@@ -137,7 +144,7 @@ struct ReadReplicaTests {
             let unreachable = try await Self.waitForReplica(server.base, "unreachable")
             #expect(unreachable["status"] as? String == "ready")
             #expect(try await Self.silenceReasons(server.base, token: token) == ["maintenance of plant 7"])
-            let (planCode, plan) = try await ServiceGroupTests.request("\(server.base)/v1/plan", token: token)
+            let (planCode, plan) = try await Self.request("\(server.base)/v1/plan", token: token)
             #expect(planCode == 200, "\(plan)")
 
             let exit = try #require(try await server.stop(SIGTERM, within: 120), "serve did not stop")
@@ -176,6 +183,8 @@ struct ReadReplicaTests {
             try await Harness.bounded("the standby's pool") {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await replica.pool.run() }
+                    // Reads go to the standby only once its pool runs.
+                    try await replica.pool.waitUntilStarted(within: .seconds(60))
                     let reads = ReadSource(primary: primary, replica: replica)
                     let started = ContinuousClock.now
                     let zone = try await reads.run { try await FeedZone.read($0).identifier }
@@ -209,8 +218,16 @@ struct ReadReplicaTests {
         return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 4 << 20)))
     }
 
-    static func text(_ url: String) async throws -> (Int, String) {
-        let (data, response) = try await URLSession.shared.data(from: try #require(URL(string: url)))
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    static func text(_ url: String, method: HTTPMethod = .GET, token: String? = nil,
+                     json body: String? = nil) async throws -> (Int, String) {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 4 << 20)))
     }
 }
