@@ -133,16 +133,21 @@ public struct ConsoleQueries: Sendable {
         return points
     }
 
-    /// A section's samples, oldest first (at most the latest 400).
+    /// A section's samples, oldest first (at most the latest 400), classified as
+    /// `analytics.water_sample_class` classifies them. That view classifies every sample of the
+    /// district in one call before any filter applies (1.4 s at ten years of 30 sections); here
+    /// only this section's latest samples go through the same function (`envmon.gb3838_assess`).
     public func sectionSamples(_ sectionID: String) async throws -> [SectionSample] {
         let rows = try await database.client.query("""
-            SELECT * FROM (
-                SELECT section_name, river, district, local_day, sampled_at, class_label, reported_label, items::text
-                FROM analytics.water_sample_class
-                WHERE section_id = \(sectionID)
-                ORDER BY sampled_at DESC
-                LIMIT 400) s
-            ORDER BY sampled_at
+            SELECT w.section_name, w.river, w.district, w.local_day, w.sampled_at, c.label, rc.label, w.items::text
+            FROM (SELECT * FROM analytics.water_sample
+                  WHERE section_id = \(sectionID)
+                  ORDER BY sampled_at DESC
+                  LIMIT 400) w
+            CROSS JOIN LATERAL envmon.gb3838_assess(w.items, w.water_body) a
+            LEFT JOIN envmon.gb3838_class c ON c.class = a.class
+            LEFT JOIN envmon.gb3838_class rc ON rc.class = w.reported_class
+            ORDER BY w.sampled_at
             """, logger: database.logger)
         var samples: [SectionSample] = []
         for try await (name, river, district, day, at, label, reported, items)

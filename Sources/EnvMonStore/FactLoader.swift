@@ -89,7 +89,7 @@ public struct FactLoader: Sendable {
                             outcome.rowsLoaded = merged.loaded
                             outcome.rowsSuperseded = merged.superseded
                             outcome.rowsUnchanged = outcome.rowsTotal - outcome.rowsLoaded - outcome.rowsRejected - outcome.rowsSkipped
-                            try await SiteRegistry.register(kind: kind, uploadID: uploadID, on: tx, logger: logger)
+                            try await SiteRegistry.register(kind: kind, uploadID: uploadID, condensed: true, on: tx, logger: logger)
                         }
                     }
                     try await Self.record(outcome, uploadID: uploadID, on: tx, logger: logger)

@@ -118,6 +118,38 @@ struct DirectLoadTests {
         #expect(Set(districts.map { $0["site_id"] ?? nil }) == ["甲街道", "乙街道", "丙街道"])
     }
 
+    /// The staged path (a file meeting stored readings) condenses the stage to its distinct site
+    /// columns before registering: the latest non-null name and district of each enterprise must
+    /// still win, also when an earlier combination comes back later in the file.
+    @Test func placesOfAStagedLoadKeepTheLatestNonNullNameAndDistrict() async throws {
+        let db = try await TestDatabase.make()
+        _ = try await Self.ingest(db, """
+            enterprise_id,outlet_id,pollutant,measured_at,value,limit
+            E1,DA001,SO2,2026-03-02 01:00,9,35
+            """)
+        let result = try await Self.ingest(db, """
+            enterprise_id,enterprise_name,district,outlet_id,pollutant,measured_at,value,limit
+            E1,旧名,甲街道,DA001,SO2,2026-03-02 01:00,10,35
+            E1,新名,乙街道,DA002,SO2,2026-03-02 01:00,10,35
+            E1,旧名,甲街道,DA001,NOx,2026-03-02 01:00,10,50
+            E1,,,DA001,NOx,2026-03-02 02:00,10,50
+            E1,新名,,DA003,SO2,2026-03-02 01:00,10,35
+            E2,二厂,丙街道,DA001,SO2,2026-03-02 01:00,10,35
+            E2,,丁街道,DA001,NOx,2026-03-02 02:00,10,50
+            E2,,,DA001,NOx,2026-03-02 03:00,10,50
+            """)
+        #expect(result.rowsLoaded == 8 && !result.loadedDirectly, "\(result)")
+        let enterprises = try await db.rows(
+            "SELECT site_id, name, district FROM envmon.site WHERE kind = 'enterprise' ORDER BY site_id")
+        #expect(enterprises.map { $0["name"] ?? nil } == ["新名", "二厂"])
+        #expect(enterprises.map { $0["district"] ?? nil } == ["甲街道", "丁街道"])
+        let outlets = try await db.rows(
+            "SELECT parent_id || '/' || site_id AS o FROM envmon.site WHERE kind = 'outlet' ORDER BY 1")
+        #expect(outlets.map { $0["o"] ?? nil } == ["E1/DA001", "E1/DA002", "E1/DA003", "E2/DA001"])
+        let districts = try await db.rows("SELECT site_id FROM envmon.site WHERE kind = 'district' ORDER BY 1")
+        #expect(Set(districts.map { $0["site_id"] ?? nil }) == ["甲街道", "乙街道", "丙街道", "丁街道"])
+    }
+
     /// A file of several reads whose later rows fall in a month with no partition yet: the
     /// partition is made by another connection while this load's transaction holds the table.
     @Test(.timeLimit(.minutes(10)))

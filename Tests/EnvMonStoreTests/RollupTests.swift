@@ -41,7 +41,7 @@ struct RollupTests {
     static func check(_ db: TestDatabase, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Stale {
         let months = try await db.rows("SELECT * FROM analytics.enterprise_month ORDER BY enterprise_id, month_start")
         let liveMonths = try await db.rows(
-            "SELECT * FROM analytics.enterprise_month_live(true, '{}') ORDER BY enterprise_id, month_start")
+            "SELECT * FROM analytics.enterprise_month_live(true, '{}', '{}') ORDER BY enterprise_id, month_start")
         #expect(months == liveMonths, sourceLocation: sourceLocation)
         let columns = """
             section_id, granularity, period, period_start, period_end, sample_count, first_sampled_at, last_sampled_at,
@@ -124,6 +124,50 @@ struct RollupTests {
         #expect(try await Self.check(db) == Stale(0, 0))
         #expect(try await Self.rolledUp(db) == [])
         #expect(try await Self.compliance(db) == [])
+    }
+
+    @Test("emissions: a changed day marks its month only; a permit marks every month of its enterprise")
+    func marksNameTheMonth() async throws {
+        let db = try await TestDatabase.make()
+        var csv = "企业编码,企业名称,所属街道,排放口编码,污染物,监测时间,监测值,单位,排放限值,数据标记\n"
+        for day in ["2026-01-10", "2026-02-10", "2026-03-10"] {
+            csv += "\(Self.enterprise),城东热电有限公司,城关街道,DA001,二氧化硫,\(day) 10:00,40,mg/m3,50,N\n"
+        }
+        #expect(try await db.ingest(.emissions, csv: csv).status == "loaded")
+        #expect(try await Self.check(db) == Stale(0, 0))
+        let before = try await db.rows("SELECT month_start::text AS m, ctid::text AS row FROM envmon.enterprise_month ORDER BY 1")
+        #expect(before.map { $0["m"] ?? nil } == ["2026-01-01", "2026-02-01", "2026-03-01"])
+
+        // One day of February changes: only February is stale, read live, and recomputed.
+        try await db.execute("UPDATE envmon.emission_daily SET value_sum = 60 * valid_count WHERE day = '2026-02-10'")
+        #expect(try await db.rows("SELECT enterprise_id, month_start::text AS m FROM envmon.enterprise_month_stale")
+                == [["enterprise_id": Self.enterprise, "m": "2026-02-01"]])
+        #expect(try await Self.check(db) == Stale(1, 0))
+        let february = try await db.rows("""
+            SELECT compliant::text AS c FROM analytics.enterprise_compliance WHERE period IN ('2026-01', '2026-02', '2026-03') ORDER BY period
+            """)
+        #expect(february.map { $0["c"] ?? nil } == ["true", "false", "true"])
+        let refreshed = try await db.withDatabase { try await Rollups(database: $0).refresh() }
+        #expect(refreshed.enterprises == 1)
+        #expect(refreshed.enterpriseMonths == 1, "only the changed month is recomputed")
+        #expect(try await Self.check(db) == Stale(0, 0))
+        let after = try await db.rows("SELECT month_start::text AS m, ctid::text AS row FROM envmon.enterprise_month ORDER BY 1")
+        #expect(after[0] == before[0] && after[2] == before[2], "January and March were left as they were")
+        #expect(after[1] != before[1])
+
+        // A permit decides every month of its enterprise: one mark without a month, all three recomputed.
+        #expect(try await db.ingest(.permits, csv: Self.permit(limit: "30", monitoring: "手工监测")).status == "loaded")
+        try await db.execute("INSERT INTO envmon.enterprise_month_stale (enterprise_id, month_start) VALUES ('\(Self.enterprise)', '2026-03-01')")
+        try await db.execute("UPDATE envmon.emission_permit SET limit_max = limit_max")
+        #expect(try await db.value("SELECT count(*) FROM envmon.enterprise_month_stale WHERE month_start IS NULL") == "1")
+        #expect(try await Self.check(db).enterprises == 2)
+        let all = try await db.withDatabase { try await Rollups(database: $0).refresh() }
+        #expect(all.enterpriseMonths == 3)
+        #expect(try await Self.check(db) == Stale(0, 0))
+        let overLimit = try await db.rows("""
+            SELECT compliant::text AS c FROM analytics.enterprise_compliance WHERE period IN ('2026-01', '2026-02', '2026-03') ORDER BY period
+            """)
+        #expect(overLimit.map { $0["c"] ?? nil } == ["false", "false", "false"], "40 is over the permit's 30 in every month")
     }
 
     @Test("water: a deleted sample and a section's registration mark the section; the class follows at once")

@@ -169,6 +169,18 @@ struct WaterViewsTests {
         #expect(listed.count == 1)
         #expect(ViewFeeds.text(listed, "section_id") == "S1")
         #expect(ViewFeeds.text(listed, "difference") == "1")
+
+        // A section's console page classifies only that section's samples, and says what the view says.
+        for section in ["S1", "S2", "S3", "L1"] {
+            let view = try await db.rows("""
+                SELECT class_label, reported_label FROM analytics.water_sample_class
+                WHERE section_id = '\(section)' ORDER BY sampled_at
+                """)
+            let page = try await db.withDatabase { try await ConsoleQueries(database: $0).sectionSamples(section) }
+            #expect(!page.isEmpty)
+            #expect(page.map(\.classLabel) == view.map { $0["class_label"] ?? nil })
+            #expect(page.map(\.reportedLabel) == view.map { $0["reported_label"] ?? nil })
+        }
     }
 
     @Test func shareCountsSecondLevelSectionsAtClassVOrBetter() async throws {

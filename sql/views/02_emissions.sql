@@ -153,17 +153,25 @@ FROM by_day b
 LEFT JOIN envmon.site e ON e.kind = 'enterprise' AND e.parent_id = '' AND e.site_id = b.enterprise_id;
 
 -- One row per enterprise and month with reporting days, computed from enterprise_day: for every
--- enterprise, or for those listed. What the rollup envmon.enterprise_month keeps (migration
--- 0013); enterprise_period reads the rollup and calls this for the enterprises marked stale.
-CREATE FUNCTION analytics.enterprise_month_live(every_enterprise boolean, enterprise_ids text[])
+-- enterprise, or for the (enterprise_ids[i], months[i]) pairs listed, where a NULL month means
+-- every month of that enterprise. What the rollup envmon.enterprise_month keeps (migrations 0013,
+-- 0014); enterprise_month reads the rollup and calls this for the pairs marked stale. Only the
+-- days between the first and last month listed are judged, so a stale month costs a month.
+CREATE FUNCTION analytics.enterprise_month_live(every_enterprise boolean, enterprise_ids text[], months date[])
 RETURNS TABLE (enterprise_id text, month_start date, reporting_days integer, compliant_days integer,
                insufficient_days integer, first_failing_day date)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_custom_plan AS $$
 #variable_conflict use_column
+DECLARE
+    first_day date := '-infinity';
+    end_day date := 'infinity';
 BEGIN
     IF NOT every_enterprise AND coalesce(cardinality(enterprise_ids), 0) = 0 THEN
         RETURN;
+    END IF;
+    IF NOT every_enterprise AND NOT EXISTS (SELECT 1 FROM unnest(months) m WHERE m IS NULL) THEN
+        SELECT min(m), (max(m) + interval '1 month')::date INTO first_day, end_day FROM unnest(months) m;
     END IF;
     RETURN QUERY
     SELECT d.enterprise_id, date_trunc('month', d.day::timestamp)::date,
@@ -172,23 +180,30 @@ BEGIN
            (count(*) FILTER (WHERE d.insufficient_series > 0))::integer,
            min(d.day) FILTER (WHERE NOT d.compliant)
     FROM analytics.enterprise_day d
-    WHERE every_enterprise OR d.enterprise_id = ANY (enterprise_ids)
+    WHERE d.day >= first_day AND d.day < end_day
+      AND (every_enterprise
+           OR EXISTS (SELECT 1 FROM unnest(enterprise_ids, months) k (id, month_start)
+                      WHERE k.id = d.enterprise_id
+                        AND (k.month_start IS NULL OR k.month_start = date_trunc('month', d.day::timestamp)::date)))
     GROUP BY d.enterprise_id, date_trunc('month', d.day::timestamp)::date;
 END $$;
 
--- envmon.enterprise_month where it is current, and the live months of stale enterprises.
+-- envmon.enterprise_month where it is current, and the live months of the stale pairs.
 CREATE VIEW analytics.enterprise_month AS
 WITH stale AS MATERIALIZED (
     SELECT coalesce(bool_or(enterprise_id IS NULL), false) AS every_enterprise,
-           coalesce(array_agg(DISTINCT enterprise_id) FILTER (WHERE enterprise_id IS NOT NULL), '{}') AS ids
+           coalesce(array_agg(enterprise_id) FILTER (WHERE enterprise_id IS NOT NULL), '{}') AS ids,
+           coalesce(array_agg(month_start) FILTER (WHERE enterprise_id IS NOT NULL), '{}') AS months
     FROM envmon.enterprise_month_stale
 )
 SELECT r.enterprise_id, r.month_start, r.reporting_days, r.compliant_days, r.insufficient_days, r.first_failing_day
 FROM envmon.enterprise_month r, stale
-WHERE NOT stale.every_enterprise AND r.enterprise_id <> ALL (stale.ids)
+WHERE NOT stale.every_enterprise
+  AND NOT EXISTS (SELECT 1 FROM envmon.enterprise_month_stale m
+                  WHERE m.enterprise_id = r.enterprise_id AND (m.month_start IS NULL OR m.month_start = r.month_start))
 UNION ALL
 SELECT l.enterprise_id, l.month_start, l.reporting_days, l.compliant_days, l.insufficient_days, l.first_failing_day
-FROM stale, analytics.enterprise_month_live(stale.every_enterprise, stale.ids) l;
+FROM stale, analytics.enterprise_month_live(stale.every_enterprise, stale.ids, stale.months) l;
 
 -- One row per enterprise and calendar period (month and year) with reporting days. Stably
 -- compliant: every daily mean of every compliance pollutant at every outlet complied.
