@@ -58,8 +58,9 @@ BEGIN
     IF every_id OR cardinality(ids) > 0 THEN
         DELETE FROM envmon.enterprise_month r
         WHERE every_id
-           OR EXISTS (SELECT 1 FROM unnest(ids, months) k (id, month_start)
-                      WHERE k.id = r.enterprise_id AND (k.month_start IS NULL OR k.month_start = r.month_start));
+           OR r.enterprise_id IN (SELECT k.id FROM unnest(ids, months) k (id, month_start) WHERE k.month_start IS NULL)
+           OR (r.enterprise_id, r.month_start)
+              IN (SELECT k.id, k.month_start FROM unnest(ids, months) k (id, month_start) WHERE k.month_start IS NOT NULL);
         INSERT INTO envmon.enterprise_month SELECT * FROM analytics.enterprise_month_live(every_id, ids, months);
         GET DIAGNOSTICS enterprise_months = ROW_COUNT;
     END IF;
