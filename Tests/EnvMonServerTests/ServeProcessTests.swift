@@ -3,9 +3,6 @@ import EnvMonDomain
 import EnvMonStore
 import EnvMonTestSupport
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
 import PostgresNIO
 import Testing
@@ -66,14 +63,9 @@ struct ServeProcessTests {
 
     /// POSTs `body` as a sewage upload; returns the upload id.
     static func upload(_ base: String, token: String, body: Data) async throws -> Int {
-        var request = URLRequest(url: try #require(URL(string: "\(base)/v1/uploads?kind=sewage")))
-        request.httpMethod = "POST"
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        request.setValue("text/csv", forHTTPHeaderField: "Content-Type")
-        request.timeoutInterval = 300
-        let (data, response) = try await URLSession.shared.upload(for: request, from: body)
+        let (status, data) = try await ServiceGroupTests.exchange("\(base)/v1/uploads?kind=sewage", method: "POST", token: token, body: body)
         let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        #expect([200, 202].contains((response as? HTTPURLResponse)?.statusCode ?? 0), "\(object)")
+        #expect([200, 202].contains(status), "\(object)")
         return try #require(object["id"] as? Int, "\(object)")
     }
 
@@ -103,7 +95,7 @@ struct ServeProcessTests {
     /// opened before the upload: waiting for one from the tests' gate (24 slots, all held by
     /// other suites on a busy machine) could take longer than the load, and the window would
     /// pass unseen. Nor does the upload run under the gate's two-minute abandonment, which would
-    /// cancel a URLSession task (on Linux, cancelling one can stall the process).
+    /// cancel the upload mid-request.
     /// Returns the upload's id and whether the job was seen running.
     static func uploadAndWaitForRunningJob(_ address: ServerAddress, upload: @Sendable () async throws -> Int)
         async throws -> (id: Int, sawRunning: Bool) {

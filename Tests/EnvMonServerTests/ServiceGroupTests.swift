@@ -2,10 +2,10 @@ import EnvMonDomain
 @testable import EnvMonServer
 import EnvMonStore
 import EnvMonTestSupport
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -44,17 +44,31 @@ struct ServiceGroupTests {
         }
     }
 
-    static func request(_ url: String, method: String = "GET", token: String? = nil, body: String? = nil) async throws -> (Int, [String: Any]) {
-        var request = URLRequest(url: try #require(URL(string: url)))
-        request.httpMethod = method
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        if let body {
-            request.httpBody = Data(body.utf8)
-            request.setValue("text/csv", forHTTPHeaderField: "Content-Type")
-        }
-        let (data, response) = try await URLSession.shared.data(for: request)
+    /// One HTTP exchange through AsyncHTTPClient; the status and the JSON object answered (empty
+    /// when the body is not one). Not URLSession: on Linux, a URLSession task cancelled while it
+    /// waits (a test's time limit, a task group ending) can deadlock FoundationNetworking's
+    /// threads, and with them the whole test process (seen as a silent stall of the run).
+    static func request(_ url: String, method: String = "GET", token: String? = nil, body: String? = nil,
+                        contentType: String = "text/csv", timeout: Duration = .seconds(300)) async throws -> (Int, [String: Any]) {
+        let (status, data) = try await exchange(url, method: method, token: token, body: body.map { Data($0.utf8) },
+                                                contentType: contentType, timeout: timeout)
         let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, object)
+        return (status, object)
+    }
+
+    /// The status and body bytes of one HTTP exchange (AsyncHTTPClient, see `request`).
+    static func exchange(_ url: String, method: String = "GET", token: String? = nil, body: Data? = nil,
+                         contentType: String = "text/csv", timeout: Duration = .seconds(300)) async throws -> (Int, Data) {
+        var request = HTTPClientRequest(url: url)
+        request.method = HTTPMethod(rawValue: method)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            request.body = .bytes(ByteBuffer(bytes: body))
+            request.headers.add(name: "Content-Type", value: contentType)
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        return (Int(response.status.code), Data(bytes.readableBytesView))
     }
 
     /// Runs the application as `envmon serve` does (a ServiceGroup on a free port) on `testDB`,

@@ -2,9 +2,6 @@ import EnvMonDomain
 @testable import EnvMonServer
 import EnvMonTestSupport
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore

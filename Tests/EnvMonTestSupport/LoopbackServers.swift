@@ -11,26 +11,27 @@ public final class LoopbackServer: @unchecked Sendable {
     public let port: Int
     /// Where the harness writes one JSON file per message or request it received.
     public let inbox: URL
-    private let process: Process
+    private let child: Shell.Child
 
     /// The Python harnesses (aiosmtpd SMTP, HTTP) next to this file.
     public static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
-    private init(port: Int, inbox: URL, process: Process) {
+    private init(port: Int, inbox: URL, child: Shell.Child) {
         self.port = port
         self.inbox = inbox
-        self.process = process
+        self.child = child
     }
 
     /// Starts `script` with `arguments` plus `--outdir` and waits for the port it prints; with
     /// `port`, the harness's own port choice (`free_port`) is replaced so it listens there
     /// (a test can fail against a closed port, then bring the server up on that same port).
+    /// Started with `Shell.spawn` (posix_spawn, output to files), not Foundation's Process, whose
+    /// waits can miss a child's exit off the main thread; nothing here blocks a pipe either.
     public static func start(_ script: String, _ arguments: [String] = [], on port: Int? = nil, in directory: URL) async throws -> LoopbackServer {
         let inbox = directory.appendingPathComponent("inbox-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
         let argv = [fixtures.appendingPathComponent(script).path, "--outdir", inbox.path] + arguments
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        let programArguments: [String]
         if let port {
             // Loads the harness as a module and pins the port before its main() runs.
             let code = """
@@ -41,36 +42,43 @@ public final class LoopbackServer: @unchecked Sendable {
                 harness.free_port = lambda: \(port)
                 harness.main()
                 """
-            process.arguments = ["-c", code] + argv
+            programArguments = ["-c", code] + argv
         } else {
-            process.arguments = argv
+            programArguments = argv
         }
-        let stdout = Pipe()
-        // A file, not a pipe: a harness that logs a lot must never block on a full pipe.
-        let errorLog = directory.appendingPathComponent("\(script)-\(UUID().uuidString).stderr")
-        _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
-        process.standardOutput = stdout
-        process.standardError = try FileHandle(forWritingTo: errorLog)
-        try process.run()
-        let line = await readLine(stdout.fileHandleForReading)
-        guard let port = line.flatMap({ Int($0) }) else {
-            process.terminate()
-            let message = (try? String(contentsOf: errorLog, encoding: .utf8)) ?? ""
-            throw HarnessFailure(message: "\(script) did not start: \(message)")
+        let child = try Shell.spawn("/usr/bin/python3", programArguments, environment: ["PYTHONUNBUFFERED": "1"])
+        // The harness prints its port as its first line; up to five minutes on a loaded machine.
+        for _ in 0..<3000 {
+            let output = child.outputSoFar()
+            if let end = output.firstIndex(of: "\n") {
+                guard let port = Int(output[..<end].trimmingCharacters(in: .whitespaces)) else { break }
+                return LoopbackServer(port: port, inbox: inbox, child: child)
+            }
+            if let exited = try child.poll() {
+                throw HarnessFailure(message: "\(script) exited with \(exited.status) before it listened: \(exited.stderr.suffix(2000))")
+            }
+            try await Task.sleep(for: .milliseconds(100))
         }
-        return LoopbackServer(port: port, inbox: inbox, process: process)
+        child.signal(SIGKILL)
+        let result = try await child.exit()
+        throw HarnessFailure(message: "\(script) did not print its port: \(result.stdout.prefix(200)) \(result.stderr.suffix(2000))")
     }
 
-    /// Ends the harness: SIGTERM, then SIGKILL if it is still there after five seconds.
+    /// Ends the harness: SIGTERM, then SIGKILL if it is still there after five seconds, and
+    /// reaps it.
     public func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
+        child.signal(SIGTERM)
         let deadline = Date().addingTimeInterval(5)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        // Never Process.waitUntilExit: off the main thread it can miss the exit and hang forever.
-        let killed = Date().addingTimeInterval(5)
-        while process.isRunning, Date() < killed { usleep(20_000) }
+        while Date() < deadline {
+            do {
+                if try child.poll() != nil { return }  // exited and reaped
+            } catch {
+                return  // not our child any more
+            }
+            usleep(20_000)
+        }
+        child.signal(SIGKILL)
+        _ = try? child.wait()
     }
 
     /// The JSON records written so far, oldest first.
@@ -79,23 +87,6 @@ public final class LoopbackServer: @unchecked Sendable {
             .filter { $0.pathExtension == "json" }
             .sorted { ($0.creationDate ?? .distantPast) < ($1.creationDate ?? .distantPast) }
         return try files.map { try #require(JSONSerialization.jsonObject(with: Data(contentsOf: $0)) as? [String: Any]) }
-    }
-
-    private static func readLine(_ handle: FileHandle) async -> String? {
-        await withCheckedContinuation { continuation in
-            // The blocking read stays off Swift's cooperative threads.
-            DispatchQueue.global().async {
-                var bytes: [UInt8] = []
-                while true {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { break }
-                    bytes += chunk
-                    if bytes.contains(UInt8(ascii: "\n")) { break }
-                }
-                let line = bytes.split(separator: UInt8(ascii: "\n")).first.map { String(decoding: $0, as: UTF8.self) }
-                continuation.resume(returning: line?.trimmingCharacters(in: .whitespaces))
-            }
-        }
     }
 }
 

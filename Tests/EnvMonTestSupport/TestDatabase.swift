@@ -1,5 +1,6 @@
 import EmbeddedPostgres
 import EnvMonAlerting
+import Testing
 public import EnvMonDomain
 public import EnvMonServer
 public import EnvMonStore
@@ -323,6 +324,12 @@ public actor TestCluster {
 
 /// Limits how many database sessions the parallel tests hold at once, so that hundreds of
 /// parameterised cases never exhaust the cluster's connections.
+///
+/// The gate must never be what stops a run: a waiter that has waited `overdue` (five minutes;
+/// every slot held that long by tests that do not finish) is let in over the limit, and a
+/// watchdog prints the gate's state to standard error then — who holds the slots and since
+/// when — so a run that does stall says where. The cluster allows 300 connections, far above
+/// the limit.
 public final class SessionGate: @unchecked Sendable {
     public static let shared = SessionGate(limit: 24)
 
@@ -333,43 +340,101 @@ public final class SessionGate: @unchecked Sendable {
     /// Runs `body` holding one of the gate's sessions.
     public func run<T>(_ body: () async throws -> T) async throws -> T {
         if Self.holding { return try await body() }
-        await acquire()
-        defer { release() }
+        let ticket = await acquire(label: Self.label())
+        defer { release(ticket) }
         return try await Self.$holding.withValue(true) { try await body() }
+    }
+
+    /// The running test's name, for the watchdog's report.
+    static func label() -> String {
+        guard let test = Test.current else { return "(no test)" }
+        return test.displayName ?? test.name
+    }
+
+    private struct Waiter {
+        var ticket: Int
+        var label: String
+        var since: ContinuousClock.Instant
+        var continuation: CheckedContinuation<Int, Never>
     }
 
     private let lock = NSLock()
     private let limit: Int
-    private var active = 0
-    private var waiting: [CheckedContinuation<Void, Never>] = []
+    private let overdue: Duration
+    private var nextTicket = 0
+    private var holders: [Int: (label: String, since: ContinuousClock.Instant)] = [:]
+    private var waiting: [Waiter] = []
+    private var watching = false
 
-    init(limit: Int) {
+    init(limit: Int, overdue: Duration = .seconds(300)) {
         self.limit = limit
+        self.overdue = overdue
     }
 
-    func acquire() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let admitted: Bool = lock.withLock {
-                if active < limit {
-                    active += 1
-                    return true
+    func acquire(label: String) async -> Int {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Int, Never>) in
+            let admitted: Int? = lock.withLock {
+                nextTicket += 1
+                if holders.count < limit {
+                    holders[nextTicket] = (label, .now)
+                    return nextTicket
                 }
-                waiting.append(continuation)
-                return false
-            }
-            if admitted { continuation.resume() }
-        }
-    }
-
-    func release() {
-        let next: CheckedContinuation<Void, Never>? = lock.withLock {
-            if waiting.isEmpty {
-                active -= 1
+                let ticket = nextTicket
+                let waiter = Waiter(ticket: ticket, label: label, since: .now, continuation: continuation)
+                waiting.append(waiter)
+                startWatchdogLocked()
                 return nil
             }
-            return waiting.removeFirst()
+            if let admitted { continuation.resume(returning: admitted) }
         }
-        next?.resume()
+    }
+
+    func release(_ ticket: Int) {
+        let next: Waiter? = lock.withLock {
+            holders[ticket] = nil
+            guard holders.count < limit, !waiting.isEmpty else { return nil }
+            let next = waiting.removeFirst()
+            holders[next.ticket] = (next.label, .now)
+            return next
+        }
+        next.map { $0.continuation.resume(returning: $0.ticket) }
+    }
+
+    /// A thread (not a task: it must run when every task is stuck) that looks at the gate every
+    /// ten seconds while anyone waits; it lets in and reports waiters that are overdue.
+    private func startWatchdogLocked() {
+        guard !watching else { return }
+        watching = true
+        let thread = Thread { [self] in
+            while true {
+                sleep(10)
+                let (report, admitted, done): (String?, [Waiter], Bool) = lock.withLock {
+                    if waiting.isEmpty {
+                        watching = false
+                        return (nil, [], true)
+                    }
+                    let now = ContinuousClock.now
+                    let late = waiting.filter { now - $0.since >= overdue }
+                    guard !late.isEmpty else { return (nil, [], false) }
+                    waiting.removeAll { now - $0.since >= overdue }
+                    for waiter in late { holders[waiter.ticket] = (waiter.label, now) }
+                    let held = holders.sorted { $0.value.since < $1.value.since }
+                        .map { "  \($0.value.label) (\(Self.seconds(now - $0.value.since)))" }
+                    let report = "SessionGate: \(late.count) waiter(s) overdue (\(late.map(\.label).joined(separator: "; "))) "
+                        + "let in over the limit of \(limit); \(waiting.count) still waiting; slots held by:\n"
+                        + held.joined(separator: "\n") + "\n"
+                    return (report, late, false)
+                }
+                if let report { FileHandle.standardError.write(Data(report.utf8)) }
+                for waiter in admitted { waiter.continuation.resume(returning: waiter.ticket) }
+                if done { return }
+            }
+        }
+        thread.start()
+    }
+
+    private static func seconds(_ duration: Duration) -> String {
+        "\(duration.components.seconds) s"
     }
 }
 
