@@ -79,3 +79,26 @@ struct AlertFilesOption: ParsableArguments {
         valueName: "dir"))
     var alertsDir: String?
 }
+
+/// `--read-url`, `--read-max-lag`: a streaming standby for reads (`serve`, `report`).
+struct ReadReplicaOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "A PostgreSQL streaming standby of the database (postgres://…; ENVMON_READ_URL) for reads: the console's and the API's GETs, reports.",
+        discussion: "Writes, ingest, alert evaluation, notifications and sign-ins stay on the primary. The standby is used while it answers, is in recovery and lags at most --read-max-lag; otherwise reads go to the primary and /readyz says why (read_replica). See docs/operations.md.",
+        valueName: "url"))
+    var readURL: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Seconds the standby may lag behind the primary and still serve reads (default 30; ENVMON_READ_MAX_LAG).",
+        valueName: "seconds"))
+    var readMaxLag: Double?
+
+    /// Flags over environment; nil when no standby is given.
+    func settings(environment: [String: String]) throws -> ReadReplicaSettings? {
+        do {
+            return try ReadReplicaSettings.resolve(url: readURL, maxLagSeconds: readMaxLag, environment: environment)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+}

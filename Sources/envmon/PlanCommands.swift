@@ -40,18 +40,22 @@ struct Targets: AsyncParsableCommand {
 
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Plan progress: each target against its latest period with data (or --period).")
+        abstract: "Plan progress: each target against its latest period with data (or --period).",
+        discussion: "With --read-url (or ENVMON_READ_URL) the report is read from that streaming standby when it lags at most --read-max-lag; otherwise from the primary, with a warning on stderr.")
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var readReplica: ReadReplicaOptions
     @Option(name: .long, help: "A period: YYYY-MM or YYYY (default: each target's latest).") var period: String?
 
     func validate() throws {
         if let period, period.range(of: #"^\d{4}(-\d{2})?$"#, options: .regularExpression) == nil {
             throw ValidationError("--period must be YYYY or YYYY-MM")
         }
+        _ = try readReplica.settings(environment: ProcessInfo.processInfo.environment)
     }
 
     func run() async throws {
-        let rows = try await global.operations.planProgress(period: period)
+        let replica = try readReplica.settings(environment: ProcessInfo.processInfo.environment)
+        let rows = try await global.operations.planProgress(period: period, replica: replica)
         if global.json { try Output.json(["plan": rows]) } else { Output.line(PlanReport.render(rows)) }
     }
 }

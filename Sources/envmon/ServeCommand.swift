@@ -12,7 +12,8 @@ struct Serve: AsyncParsableCommand {
             ENVMON_WORKERS, ENVMON_INBOX, ENVMON_MAX_UPLOAD_BYTES, ENVMON_JOB_LEASE,
             ENVMON_SHUTDOWN_GRACE, ENVMON_TLS_CERT, ENVMON_TLS_KEY, ENVMON_MAX_CONNECTIONS,
             ENVMON_UPLOADS_PER_MINUTE, ENVMON_HJ212_LISTEN, ENVMON_HJ212_IDLE_TIMEOUT,
-            ENVMON_HJ212_MAX_CONNECTIONS, ENVMON_HJ212_MAX_FRAME_BYTES, ENVMON_HJ212_COMMIT_MS. Logs are JSON
+            ENVMON_HJ212_MAX_CONNECTIONS, ENVMON_HJ212_MAX_FRAME_BYTES, ENVMON_HJ212_COMMIT_MS, ENVMON_READ_URL,
+            ENVMON_READ_MAX_LAG. Logs are JSON
             lines on stderr (level: --log-level or ENVMON_LOG_LEVEL, default info). See
             docs/operations.md; the HJ 212 listener: docs/hj212.md.
             """)
@@ -56,6 +57,7 @@ struct Serve: AsyncParsableCommand {
     var hj212MaxFrameBytes: Int?
     @Option(name: .customLong("hj212-commit-ms"), help: "Group commit window in milliseconds (default 50).")
     var hj212CommitMs: Int?
+    @OptionGroup var readReplica: ReadReplicaOptions
 
     func validate() throws {
         _ = try serverConfiguration(environment: ProcessInfo.processInfo.environment)
@@ -111,6 +113,7 @@ struct Serve: AsyncParsableCommand {
             }
             config.hj212 = hj
         }
+        config.readReplica = try readReplica.settings(environment: environment)
         if let inbox = inbox ?? env("ENVMON_INBOX") {
             config.inbox = URL(fileURLWithPath: inbox).standardizedFileURL
             if config.workers == 0 { throw ValidationError("an inbox needs at least one worker (--workers 1 or more)") }
@@ -129,6 +132,7 @@ struct Serve: AsyncParsableCommand {
             "envmon.http": "\(config.tls == nil ? "http" : "https")://\(config.host):\(config.port)", "envmon.workers": "\(config.workers)",
             "envmon.inbox": "\(config.inbox?.path ?? "-")",
             "envmon.hj212": "\(config.hj212.map { "\($0.host):\($0.port)" } ?? "-")",
+            "envmon.read_replica": "\(config.readReplica?.displayName ?? "-")",
         ])
         try await operations.serve(config, alertsDirectory: alertFiles.alertsDir, metrics: metrics)
     }

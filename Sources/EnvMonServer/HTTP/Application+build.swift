@@ -55,6 +55,11 @@ public struct ServerConfiguration: Sendable {
     public var notifyInterval: Duration = .seconds(5)
     /// The HJ 212 listener for data loggers (`--hj212 HOST:PORT`), when one runs.
     public var hj212: HJ212Configuration?
+    /// A streaming standby for the console's and the API's reads (`--read-url`), when one is used.
+    public var readReplica: ReadReplicaSettings?
+    /// How long start-up waits for the ServiceGroup to start the database pool before it gives
+    /// up with an error (instead of asking a pool that never runs, and waiting for good).
+    var poolStartLimit: Duration = .seconds(60)
 
     public init() {}
 
@@ -88,10 +93,11 @@ public typealias EnvMonApplication = Application<RouterResponder<APIContext>>
 
 /// The composition root: the configured Hummingbird application with every long-running
 /// service of one envmon process, in dependency order (shutdown runs in reverse): the database
-/// pool, the ingest workers, the inbox watcher, the alert evaluator and the notifier, then the
-/// HTTP server. The schema is migrated (embedded cluster) or checked (a configured server) in
-/// `beforeServerStarts`; the services wait for it at a gate. `envmon serve`, `envmon demo` and
-/// the tests all build the application here.
+/// pool (and, with a read replica, its pool and the monitor of its lag), the ingest workers,
+/// the inbox watcher, the alert evaluator and the notifier, then the HTTP server. The schema is
+/// migrated (embedded cluster) or checked (a configured server) in `beforeServerStarts`; the
+/// services wait for it at a gate. `envmon serve`, `envmon demo` and the tests all build the
+/// application here.
 ///
 /// ```swift
 /// let app = try buildApplication(configuration, logger: logger)
@@ -102,6 +108,8 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
     let server = configuration.server
     let (address, embedded) = try configuration.runtime.resolveAddress(logger: logger)
     let database = try Database.unstarted(address, logger: logger, maximumConnections: server.poolSize)
+    let pool = DatabasePool(database)
+    let replica = try server.readReplica.map { try ReadReplica(settings: $0, logger: logger) }
     let gate = StartupGate()
     let metrics = configuration.metrics
     let http1 = HTTP1Channel.Configuration(
@@ -115,14 +123,20 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
         return ConnectionLimitChannel(base: channel, counter: counter)
     }
     var app = Application(
-        router: try buildRouter(config: server, database: database, metrics: metrics),
+        router: try buildRouter(config: server, database: database, replica: replica, metrics: metrics),
         server: builder,
         configuration: .init(address: .hostname(server.host, port: server.port), serverName: "envmon"),
-        services: [database.client],
+        services: [pool] + (replica.map { [$0.pool] } ?? []),
         logger: logger)
+    if let replica {
+        app.addServices(ReadReplicaMonitor(replica: replica, primary: database, metrics: metrics, logger: logger))
+    }
     let targets = configuration.alerts.targets
+    let poolStartLimit = server.poolStartLimit
     app.beforeServerStarts {
         do {
+            // This runs beside the pool's service, which may not have started yet.
+            try await pool.waitUntilStarted(within: poolStartLimit)
             try await Schema.prepare(database, embedded: embedded, targets: targets)
             gate.open()
         } catch {
@@ -212,26 +226,31 @@ struct ExitBackstop: Service {
 }
 
 /// The router alone: every route of docs/openapi.yaml.
-func buildRouter(config: ServerConfiguration, database: Database, metrics: ServiceMetrics) throws -> Router<APIContext> {
+/// Sessions, tokens, CSRF and every write use the primary `database`; the reads behind GET
+/// pages and endpoints go through a `ReadSource` (the read replica while it is fit).
+func buildRouter(config: ServerConfiguration, database: Database, replica: ReadReplica? = nil,
+                 metrics: ServiceMetrics) throws -> Router<APIContext> {
     let router = Router(context: APIContext.self)
+    let reads = ReadSource(primary: database, replica: replica)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: SecurityHeadersMiddleware(tls: config.tls != nil))
     router.add(middleware: ErrorMiddleware())
-    HealthController(database: database, metrics: metrics, readinessTimeout: config.readinessTimeout).addRoutes(to: router)
+    HealthController(database: database, replica: replica, metrics: metrics, readinessTimeout: config.readinessTimeout)
+        .addRoutes(to: router)
     let view = try ConsoleView()
     let sessions = SessionController(database: database, secureCookies: config.tls != nil, view: view)
     sessions.addRoutes(to: router)
-    ConsoleController(database: database, view: view).addRoutes(to: router)
+    ConsoleController(database: database, reads: reads, view: view).addRoutes(to: router)
 
     let tokens = TokenStore(database: database)
-    let uploads = UploadController(database: database, configuration: config, metrics: metrics)
-    let bureau = BureauController(database: database)
-    let reads = router.group("v1").add(middleware: TokenAuthMiddleware(scope: .read, tokens: tokens))
-    uploads.addReadRoutes(to: reads)
-    bureau.addReadRoutes(to: reads)
-    sessions.addReadRoutes(to: reads)
-    let silences = SilenceController(database: database)
-    silences.addReadRoutes(to: reads)
+    let uploads = UploadController(database: database, reads: reads, configuration: config, metrics: metrics)
+    let bureau = BureauController(database: database, reads: reads)
+    let readers = router.group("v1").add(middleware: TokenAuthMiddleware(scope: .read, tokens: tokens))
+    uploads.addReadRoutes(to: readers)
+    bureau.addReadRoutes(to: readers)
+    sessions.addReadRoutes(to: readers)
+    let silences = SilenceController(database: database, reads: reads)
+    silences.addReadRoutes(to: readers)
     let writes = router.group("v1").add(middleware: TokenAuthMiddleware(scope: .upload, tokens: tokens))
     uploads.addUploadRoutes(to: writes)
     bureau.addUploadRoutes(to: writes)

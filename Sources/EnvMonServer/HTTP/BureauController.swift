@@ -9,7 +9,10 @@ import NIOCore
 /// The bureau's figures and alerts: `GET /v1/metrics`, `GET /v1/plan`, `GET /v1/alerts`,
 /// `POST /v1/alerts/{id}/ack`.
 struct BureauController {
+    /// The primary: acknowledgements.
     let database: Database
+    /// The figures' and the alert list's reads.
+    let reads: ReadSource
 
     func addReadRoutes(to group: RouterGroup<APIContext>) {
         group.get("metrics", use: metrics)
@@ -24,14 +27,17 @@ struct BureauController {
     @Sendable func metrics(request: Request, context: APIContext) async throws -> Response {
         let query = request.uri.queryParameters
         let (limit, offset) = try Paging.read(query, defaultLimit: 1_000, maximum: 10_000)
-        let json = try await ServiceQueries(database: database).metricValues(
-            metric: query["metric"].map(String.init), scope: query["scope"].map(String.init),
-            period: query["period"].map(String.init), limit: limit, offset: offset)
+        let (metric, scope, period) = (query["metric"].map(String.init), query["scope"].map(String.init),
+                                       query["period"].map(String.init))
+        let json = try await reads.run { db in
+            try await ServiceQueries(database: db).metricValues(metric: metric, scope: scope, period: period,
+                                                                limit: limit, offset: offset)
+        }
         return JSONBody.wrap("metrics", json: json, extra: ["limit": limit, "offset": offset])
     }
 
     @Sendable func plan(request: Request, context: APIContext) async throws -> Response {
-        JSONBody.wrap("plan", json: try await ServiceQueries(database: database).planProgress())
+        JSONBody.wrap("plan", json: try await reads.run { try await ServiceQueries(database: $0).planProgress() })
     }
 
     static let alertStates: [AlertPhase] = [.pending, .firing, .resolved]
@@ -46,7 +52,8 @@ struct BureauController {
             state = phase
         }
         let (limit, _) = try Paging.read(query, defaultLimit: 200, maximum: 1_000)
-        let alerts = try await AlertStore(database: database).list(state: state, limit: limit)
+        let phase = state
+        let alerts = try await reads.run { try await AlertStore(database: $0).list(state: phase, limit: limit) }
         return try JSONBody.response(["alerts": alerts])
     }
 

@@ -11,72 +11,79 @@ import NIOCore
 /// as the API and analysts, so a page and a query never disagree; their forms act through the
 /// `/v1` API (`/assets/console.js`), with the session's CSRF token.
 struct ConsoleController {
+    /// The primary: sessions.
     let database: Database
+    /// The pages' reads.
+    let reads: ReadSource
     let view: ConsoleView
 
     /// Rejected rows shown per page of `/uploads/{id}`.
     static let rejectionsPerPage = 100
 
     func addRoutes(to router: Router<APIContext>) {
-        router.get("/") { request, _ in try await page(request) { viewer, lang in
+        router.get("/") { request, _ in try await page(request) { viewer, lang, db in
             // Two queries: the plan, its trends and the sub-district matrix from one evaluation
             // of the metrics; the counts.
-            let queries = ConsoleQueries(database: database)
+            let queries = ConsoleQueries(database: db)
             async let overview = queries.overview()
             async let counts = queries.counts(cadence: AlertRule.defaultCadence, now: Date())
             let (plan, points, cells) = try await overview
             return view.overview(lang, viewer, plan: plan, points: points, cells: cells, counts: try await counts)
         } }
-        router.get("uploads") { request, _ in try await page(request) { viewer, lang in
-            view.uploads(lang, viewer, uploads: try await UploadQueries(database: database).list(limit: 100), zone: try await zone())
+        router.get("uploads") { request, _ in try await page(request) { viewer, lang, db in
+            view.uploads(lang, viewer, uploads: try await UploadQueries(database: db).list(limit: 100), zone: try await FeedZone.read(db))
         } }
         router.get("uploads/{id}") { request, context in
             guard let id = context.parameters.get("id", as: Int64.self), id > 0 else { return notFound(request) }
             let number = request.uri.queryParameters["page"].flatMap { Int($0) }.map { max(1, min($0, 100_000)) } ?? 1
-            guard let upload = try await UploadQueries(database: database).upload(id: id) else { return notFound(request) }
-            return try await page(request) { viewer, lang in
-                let rejections = try await UploadQueries(database: database).rejections(
+            guard let (upload, found) = try await reads.find({ try await UploadQueries(database: $0).upload(id: id) }) else {
+                return notFound(request)
+            }
+            return try await page(request, on: found) { viewer, lang, db in
+                let rejections = try await UploadQueries(database: db).rejections(
                     uploadID: id, limit: Self.rejectionsPerPage + 1, offset: (number - 1) * Self.rejectionsPerPage)
                 return view.upload(lang, viewer, upload: upload, rejections: rejections, page: number,
-                                   pageSize: Self.rejectionsPerPage, zone: try await zone())
+                                   pageSize: Self.rejectionsPerPage, zone: try await FeedZone.read(db))
             }
         }
-        router.get("alerts") { request, _ in try await page(request) { viewer, lang in
-            let store = AlertStore(database: database)
+        router.get("alerts") { request, _ in try await page(request) { viewer, lang, db in
+            let store = AlertStore(database: db)
             let open = try await store.list(state: .firing) + store.list(state: .pending)
             return view.alerts(lang, viewer, alerts: open, silences: try await store.silences(includeExpired: false, at: Date()),
-                               zone: try await zone())
+                               zone: try await FeedZone.read(db))
         } }
         router.get("alerts/{id}") { request, context in
             guard let id = context.parameters.get("id", as: Int64.self), id > 0 else { return notFound(request) }
-            let store = AlertStore(database: database)
-            guard let alert = try await store.alert(id: id) else { return notFound(request) }
-            return try await page(request) { viewer, lang in
-                view.alert(lang, viewer, alert: alert, events: try await store.history(alertID: id), zone: try await zone())
+            guard let (alert, found) = try await reads.find({ try await AlertStore(database: $0).alert(id: id) }) else {
+                return notFound(request)
+            }
+            return try await page(request, on: found) { viewer, lang, db in
+                view.alert(lang, viewer, alert: alert, events: try await AlertStore(database: db).history(alertID: id),
+                           zone: try await FeedZone.read(db))
             }
         }
-        router.get("devices") { request, _ in try await page(request) { viewer, lang in
-            let queries = ConsoleQueries(database: database)
+        router.get("devices") { request, _ in try await page(request) { viewer, lang, db in
+            let queries = ConsoleQueries(database: db)
             async let devices = queries.devices()
             async let refused = queries.refusedPackets(limit: 100)
-            return view.devices(lang, viewer, devices: try await devices, refused: try await refused, zone: try await zone())
+            return view.devices(lang, viewer, devices: try await devices, refused: try await refused, zone: try await FeedZone.read(db))
         } }
-        router.get("sites") { request, _ in try await page(request) { viewer, lang in
-            view.sites(lang, viewer, sites: try await ConsoleQueries(database: database).siteFreshness(), now: Date(),
-                       zone: try await zone())
+        router.get("sites") { request, _ in try await page(request) { viewer, lang, db in
+            view.sites(lang, viewer, sites: try await ConsoleQueries(database: db).siteFreshness(), now: Date(),
+                       zone: try await FeedZone.read(db))
         } }
-        router.get("enterprises") { request, _ in try await page(request) { viewer, lang in
-            let months = Self.lastMonths(12, before: Date(), zone: try await zone())
+        router.get("enterprises") { request, _ in try await page(request) { viewer, lang, db in
+            let months = Self.lastMonths(12, before: Date(), zone: try await FeedZone.read(db))
             let first = months.first.flatMap { CivilDate($0 + "-01") } ?? CivilDate(dayNumber: 0)
-            let rows = try await ConsoleQueries(database: database).monthlyCompliance(from: first)
+            let rows = try await ConsoleQueries(database: db).monthlyCompliance(from: first)
             return view.enterprises(lang, viewer, rows: rows, months: months)
         } }
         router.get("enterprises/{id}") { request, context in
             guard let id = context.parameters.get("id"), !id.isEmpty, id.count <= 64 else { return notFound(request) }
             let days = request.uri.queryParameters["days"].flatMap { Int($0) }.map { max(7, min($0, 400)) } ?? 92
-            return try await page(request) { viewer, lang in
-                let today = DemoDistrict.localDate(Date(), zone: try await zone())
-                let queries = ConsoleQueries(database: database)
+            return try await page(request) { viewer, lang, db in
+                let today = DemoDistrict.localDate(Date(), zone: try await FeedZone.read(db))
+                let queries = ConsoleQueries(database: db)
                 let points = try await queries.enterpriseDays(id, from: CivilDate(dayNumber: today.dayNumber - days + 1))
                 if points.isEmpty, try await !queries.placeExists(kind: "enterprise", id: id) { return nil }
                 return view.enterprise(lang, viewer, id: id, points: points, days: days)
@@ -84,8 +91,8 @@ struct ConsoleController {
         }
         router.get("water/{id}") { request, context in
             guard let id = context.parameters.get("id"), !id.isEmpty, id.count <= 64 else { return notFound(request) }
-            return try await page(request) { viewer, lang in
-                let queries = ConsoleQueries(database: database)
+            return try await page(request) { viewer, lang, db in
+                let queries = ConsoleQueries(database: db)
                 async let samples = queries.sectionSamples(id)
                 async let bounds = queries.classVBounds()
                 let found = try await samples
@@ -93,10 +100,10 @@ struct ConsoleController {
                 return view.section(lang, viewer, id: id, samples: found, bounds: try await bounds)
             }
         }
-        router.get("water") { request, _ in try await page(request) { viewer, lang in
-            let months = Self.lastMonths(12, before: Date(), zone: try await zone())
+        router.get("water") { request, _ in try await page(request) { viewer, lang, db in
+            let months = Self.lastMonths(12, before: Date(), zone: try await FeedZone.read(db))
             let first = months.first.flatMap { CivilDate($0 + "-01") } ?? CivilDate(dayNumber: 0)
-            let classes = try await ConsoleQueries(database: database).monthlySectionClasses(from: first)
+            let classes = try await ConsoleQueries(database: db).monthlySectionClasses(from: first)
             return view.water(lang, viewer, classes: classes, months: months)
         } }
         router.get("assets/console.css") { _, _ in Self.asset(ConsoleView.stylesheet, type: "text/css; charset=utf-8") }
@@ -107,14 +114,26 @@ struct ConsoleController {
     }
 
     /// A page for the signed-in user, or a redirect to the sign-in form; 404 when `render` finds
-    /// nothing to show (nil).
-    private func page(_ request: Request, _ render: (ConsoleView.Viewer, ConsoleView.Language) async throws -> String?) async throws -> Response {
+    /// nothing to show (nil). The session is the primary's (signing in writes it); `render`
+    /// reads from `reads` (the standby when one is in use) — or from the primary, when that is
+    /// where the page's subject was found (`on`: written a moment ago, not yet on the standby).
+    private func page(
+        _ request: Request, on database: Database? = nil,
+        _ render: @escaping @Sendable (ConsoleView.Viewer, ConsoleView.Language, Database) async throws -> String?
+    ) async throws -> Response {
         guard let secret = request.cookies[SessionController.cookieName]?.value,
-              let session = try await ConsoleUserStore(database: database).session(secret: secret) else {
+              let session = try await ConsoleUserStore(database: self.database).session(secret: secret) else {
             return Response(status: .seeOther, headers: [.location: "/login"])
         }
         let viewer = ConsoleView.Viewer(user: session.user, csrfToken: session.csrfToken)
-        guard let html = try await render(viewer, SessionController.language(request)) else { return notFound(request) }
+        let language = SessionController.language(request)
+        let html: String?
+        if let database {
+            html = try await reads.run(after: database) { db in try await render(viewer, language, db) }
+        } else {
+            html = try await reads.run { db in try await render(viewer, language, db) }
+        }
+        guard let html else { return notFound(request) }
         return Self.html(html)
     }
 
@@ -123,11 +142,6 @@ struct ConsoleController {
         return Self.html(english ? "<!doctype html><title>Not found</title><p>No such page. <a href=\"/\">Overview</a>"
                                  : "<!doctype html><title>未找到</title><p>没有这个页面。<a href=\"/\">返回总览</a>",
                          status: .notFound)
-    }
-
-    /// The feed time zone, in which the pages show times.
-    private func zone() async throws -> TimeZone {
-        try await FeedZone.read(database)
     }
 
     /// The `count` months up to the one containing `date` (local), as `YYYY-MM`, oldest first.

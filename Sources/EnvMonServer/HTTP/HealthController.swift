@@ -7,9 +7,10 @@ import HummingbirdCore
 import NIOCore
 
 /// `GET /healthz` (the process answers), `GET /readyz` (the database answers and its schema is
-/// current), `GET /metrics` (Prometheus text).
+/// current; with a read replica, whether reads go to it), `GET /metrics` (Prometheus text).
 struct HealthController {
     let database: Database
+    let replica: ReadReplica?
     let metrics: ServiceMetrics
     let readinessTimeout: Duration
 
@@ -30,7 +31,7 @@ struct HealthController {
         }
         switch verdict {
         case .success(true):
-            return JSONBody.raw(Array(#"{"status":"ready"}"#.utf8))
+            return JSONBody.raw(Self.readiness(replica: replica?.state))
         case .success(false):
             throw APIError.unavailable("migrations_pending", "the database has pending migrations; run `envmon migrate`")
         case .failure(let error):
@@ -49,8 +50,19 @@ struct HealthController {
         if case .success(let queue) = queue, case .success(let counts) = counts {
             metrics.record(queue: queue, alerts: counts.alerts, failedNotifications: counts.failedNotifications)
         }
+        if let replica { metrics.record(replica: replica.state) }
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
+    }
+
+    /// `{"status":"ready"}`; with a read replica also `"read_replica"` (its `ReplicaState.name`:
+    /// reads go to it only when `in_use`) and `"read_replica_lag_seconds"` when measured. A
+    /// replica that is not used does not make the process unready: reads go to the primary.
+    static func readiness(replica state: ReplicaState?) -> [UInt8] {
+        guard let state else { return Array(#"{"status":"ready"}"#.utf8) }
+        var text = #"{"read_replica":""# + state.name + #"""#
+        if let lag = state.lag, lag.isFinite { text += #","read_replica_lag_seconds":"# + String(format: "%.3f", lag) }
+        return Array((text + #","status":"ready"}"#).utf8)
     }
 
     /// Runs `body`, giving up after `timeout` (a pool that cannot connect would wait longer).

@@ -9,7 +9,10 @@ import NIOCore
 /// (read), `POST /v1/silences` and `POST /v1/silences/{id}/expire` (admin). Every change is in
 /// the audit trail with who made it.
 struct SilenceController {
+    /// The primary: new and expired silences.
     let database: Database
+    /// The history's and the list's reads.
+    let reads: ReadSource
 
     func addReadRoutes(to group: RouterGroup<APIContext>) {
         group.get("alerts/{id}/history", use: history)
@@ -30,14 +33,17 @@ struct SilenceController {
         guard let id = context.parameters.get("id", as: Int64.self), id > 0 else {
             throw APIError.notFound("alert ids are positive whole numbers")
         }
-        let store = AlertStore(database: database)
-        guard let alert = try await store.alert(id: id) else { throw APIError.notFound("no alert with id \(id)") }
-        return try JSONBody.response(History(alert: alert, events: try await store.history(alertID: id)))
+        guard let (alert, found) = try await reads.find({ try await AlertStore(database: $0).alert(id: id) }) else {
+            throw APIError.notFound("no alert with id \(id)")
+        }
+        let events = try await reads.run(after: found) { try await AlertStore(database: $0).history(alertID: id) }
+        return try JSONBody.response(History(alert: alert, events: events))
     }
 
     @Sendable func list(request: Request, context: APIContext) async throws -> Response {
         let all = request.uri.queryParameters["all"].map { $0 == "true" || $0 == "1" } ?? false
-        return try JSONBody.response(["silences": try await AlertStore(database: database).silences(includeExpired: all, at: Date())])
+        let silences = try await reads.run { try await AlertStore(database: $0).silences(includeExpired: all, at: Date()) }
+        return try JSONBody.response(["silences": silences])
     }
 
     struct NewSilence: Decodable {

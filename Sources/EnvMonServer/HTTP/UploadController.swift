@@ -9,13 +9,17 @@ import NIOCore
 
 /// `POST /v1/uploads`, `GET /v1/uploads/{id}`, `GET /v1/uploads/{id}/rejections`.
 struct UploadController {
+    /// The primary: uploads, reverts.
     let database: Database
+    /// The reads of `GET /v1/uploads/…` (an upload not yet on the standby is looked up on the primary).
+    let reads: ReadSource
     let configuration: ServerConfiguration
     let metrics: ServiceMetrics
     let limiter: UploadRateLimiter
 
-    init(database: Database, configuration: ServerConfiguration, metrics: ServiceMetrics) {
+    init(database: Database, reads: ReadSource, configuration: ServerConfiguration, metrics: ServiceMetrics) {
         self.database = database
+        self.reads = reads
         self.configuration = configuration
         self.metrics = metrics
         self.limiter = UploadRateLimiter(perMinute: configuration.uploadsPerMinute)
@@ -38,14 +42,15 @@ struct UploadController {
     /// The exact bytes received, streamed from the archive, under the name they were sent with.
     @Sendable func file(request: Request, context: APIContext) async throws -> Response {
         let id = try Self.uploadID(context)
-        guard let upload = try await UploadQueries(database: database).upload(id: id) else {
+        guard let (upload, found) = try await reads.find({ try await UploadQueries(database: $0).upload(id: id) }) else {
             throw APIError.notFound("no upload with id \(id)")
         }
-        if let file = try await UploadQueries(database: database).archivedIn(uploadID: upload.duplicateOf ?? id) {
+        // The bytes stream from where the upload was found (no retry once streaming began).
+        if let file = try await UploadQueries(database: found).archivedIn(uploadID: upload.duplicateOf ?? id) {
             throw APIError(.gone, error: "archived",
                            detail: "the raw bytes of upload \(id) were moved out of the database (\((file as NSString).lastPathComponent)); an administrator can restore them")
         }
-        let archive = UploadArchive(database: database)
+        let archive = UploadArchive(database: found)
         let body = ResponseBody { writer in
             try await archive.chunks(id: id) { try await writer.write($0) }
             try await writer.finish(nil)
@@ -218,7 +223,7 @@ struct UploadController {
 
     @Sendable func show(request: Request, context: APIContext) async throws -> Response {
         let id = try Self.uploadID(context)
-        guard let upload = try await UploadQueries(database: database).upload(id: id) else {
+        guard let (upload, _) = try await reads.find({ try await UploadQueries(database: $0).upload(id: id) }) else {
             throw APIError.notFound("no upload with id \(id)")
         }
         return try JSONBody.response(upload)
@@ -236,14 +241,19 @@ struct UploadController {
     /// UTF-8 BOM so that Excel shows Chinese, streamed in pages.
     @Sendable func rejections(request: Request, context: APIContext) async throws -> Response {
         let id = try Self.uploadID(context)
-        let queries = UploadQueries(database: database)
-        guard try await queries.upload(id: id) != nil else { throw APIError.notFound("no upload with id \(id)") }
+        guard let (_, found) = try await reads.find({ try await UploadQueries(database: $0).upload(id: id) }) else {
+            throw APIError.notFound("no upload with id \(id)")
+        }
+        // The CSV streams from where the upload was found (no retry once streaming began).
+        let queries = UploadQueries(database: found)
         let query = request.uri.queryParameters
         switch query["format"].map(String.init) ?? "json" {
         case "json":
             let (limit, offset) = try Paging.read(query, defaultLimit: 100, maximum: 10_000)
-            let rows = try await queries.rejections(uploadID: id, limit: limit, offset: offset)
-            let total = try await ServiceQueries(database: database).rejectionCount(uploadID: id)
+            let (rows, total) = try await reads.run(after: found) { db in
+                (try await UploadQueries(database: db).rejections(uploadID: id, limit: limit, offset: offset),
+                 try await ServiceQueries(database: db).rejectionCount(uploadID: id))
+            }
             return try JSONBody.response(RejectionPage(uploadId: id, total: total, limit: limit, offset: offset, rejections: rows))
         case "csv":
             let body = ResponseBody { writer in

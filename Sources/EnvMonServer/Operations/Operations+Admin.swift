@@ -34,11 +34,18 @@ extension Operations {
     }
 
     /// Plan progress: each target against its latest period, or against `period` (YYYY or YYYY-MM).
-    public func planProgress(period: String?) async throws -> [PlanProgressRow] {
-        try await withDatabase { db in
-            let store = PlanStore(database: db)
-            if let period { return try await store.progress(period: period) }
-            return try await store.progress()
+    /// With `replica`, read from that standby when it is fit (`envmon report --read-url`), else
+    /// from the primary.
+    public func planProgress(period: String?, replica: ReadReplicaSettings? = nil) async throws -> [PlanProgressRow] {
+        let logger = self.logger
+        return try await withDatabase { primary in
+            let read: @Sendable (Database) async throws -> [PlanProgressRow] = { db in
+                let store = PlanStore(database: db)
+                if let period { return try await store.progress(period: period) }
+                return try await store.progress()
+            }
+            guard let replica else { return try await read(primary) }
+            return try await replica.read(primary: primary, logger: logger, read)
         }
     }
 

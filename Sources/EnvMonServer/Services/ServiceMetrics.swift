@@ -55,6 +55,17 @@ public struct ServiceMetrics: Sendable {
         Gauge(label: "envmon_notifications_failed", factory: factory).record(failedNotifications)
     }
 
+    /// The read replica's state (one gauge per state, 1 for the current one) and its lag in
+    /// seconds (NaN when it cannot be told).
+    func record(replica state: ReplicaState) {
+        let states: [ReplicaState] = [.checking, .inUse(lag: 0), .lagging(lag: nil), .unreachable, .notStandby, .otherCluster]
+        for each in states {
+            Gauge(label: "envmon_read_replica_state", dimensions: [("state", each.name)], factory: factory)
+                .record(each.name == state.name ? 1 : 0)
+        }
+        Gauge(label: "envmon_read_replica_lag_seconds", factory: factory).record(state.lag ?? .nan)
+    }
+
     /// Prometheus text exposition of everything recorded.
     public func render() -> String {
         registry.emitToString()
