@@ -20,14 +20,11 @@ struct ReadReplicaTests {
         try await request("\(base)/readyz")
     }
 
-    /// A request as JSON (status code, body). Through AsyncHTTPClient, not URLSession: on Linux a
-    /// task cancelled while it awaits `URLSession.data` can deadlock URLSession's queue, and the
-    /// cooperative threads that call into it next (swift-corelibs-foundation#5412; Swift 6.3.1
-    /// here), and this suite has a time limit that cancels it mid-poll.
+    /// A request as JSON (status code, body), through the shared helper (AsyncHTTPClient).
     static func request(_ url: String, method: HTTPMethod = .GET, token: String? = nil,
                         json body: String? = nil) async throws -> (Int, [String: Any]) {
-        let (code, text) = try await text(url, method: method, token: token, json: body)
-        return (code, (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:])
+        try await ServiceGroupTests.request(url, method: method.rawValue, token: token, body: body,
+                                            contentType: "application/json", timeout: .seconds(60))
     }
 
     /// Polls `/readyz` until it reports the replica `state` (up to `seconds`); the last answer.
@@ -130,7 +127,7 @@ struct ReadReplicaTests {
             #expect((lagging["read_replica_lag_seconds"] as? Double ?? 0) > 20, "\(lagging)")
             #expect(try await Self.silenceReasons(server.base, token: token) == ["maintenance of plant 7"])
             #expect(try await Self.page(http, "\(server.base)/alerts", cookie: cookie).1.contains("maintenance of plant 7"))
-            let (_, metricsText) = try await Self.text("\(server.base)/metrics")
+            let metricsText = String(decoding: try await ServiceGroupTests.exchange("\(server.base)/metrics", timeout: .seconds(60)).1, as: UTF8.self)
             #expect(metricsText.contains(#"envmon_read_replica_state{state="lagging"} 1"#), "\(metricsText.suffix(1500))")
             let pausedFor = ContinuousClock.now - made
 
@@ -215,19 +212,6 @@ struct ReadReplicaTests {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Cookie", value: cookie)
         let response = try await http.execute(request, timeout: .seconds(60))
-        return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 4 << 20)))
-    }
-
-    static func text(_ url: String, method: HTTPMethod = .GET, token: String? = nil,
-                     json body: String? = nil) async throws -> (Int, String) {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body))
-        }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
         return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 4 << 20)))
     }
 }
