@@ -21,7 +21,21 @@ import PostgresNIO
 /// What the staging path computes in SQL is gathered here while the rows pass: the daily
 /// aggregates of the (series, local day) pairs touched — added to the stored ones, which is
 /// exact because every reading is new — and the places named, for `SiteRegistry`.
+///
+/// The same passage serves a correction (`Target.keyedStage`): the rows, their series resolved
+/// here, go to a temp table `stage_keyed` shaped like `emission_reading`, which
+/// `EmissionsMerge` upserts from. The text staging table's extra work — its enterprise, outlet
+/// and pollutant text per row, a second table with the series looked up, the scans for months,
+/// series and places — is then not done; the daily aggregates are left to the merge.
 final class DirectEmissions {
+    /// Where the rows go.
+    enum Target {
+        /// `envmon.emission_reading` itself: a first load of new readings.
+        case readings
+        /// The temp table `stage_keyed`, for `EmissionsMerge` (readings some of which are stored).
+        case keyedStage
+    }
+
     /// The staging fields a reading stores, in COPY order: its time and values (`FeedColumns.swift`).
     static let readingFields: [EmissionsColumn] = [.measuredAt] + FactTable.emissionsValues
     /// The COPY columns of `envmon.emission_reading`.
@@ -87,6 +101,7 @@ final class DirectEmissions {
     private let database: Database
     private let uploadID: Int64
     private let logger: Logger
+    private let target: Target
 
     private var months: Set<Int> = []
     /// Everything a row changes, in one value: the class's properties would each be checked
@@ -95,7 +110,7 @@ final class DirectEmissions {
 
     /// Prepares a direct load on `connection` (inside the load's transaction).
     static func start(connection: PostgresConnection, database: Database, uploadID: Int64,
-                      logger: Logger) async throws -> DirectEmissions {
+                      target: Target = .readings, logger: Logger) async throws -> DirectEmissions {
         let zone = try await FeedZone.read(on: connection, logger: logger)
         var series: [SeriesKey: Int32] = [:]
         for try await (id, enterprise, outlet, pollutant) in try await connection.query(
@@ -113,25 +128,33 @@ final class DirectEmissions {
             guard digits.count == 6, let value = Int(String(decoding: digits, as: UTF8.self)) else { continue }
             months.insert(value / 100 * 12 + value % 100 - 1)
         }
-        // COPY names its table as one quoted identifier, so the schema comes from the path.
-        try await connection.query("SET LOCAL search_path = envmon, public", logger: logger)
-        try await connection.query("""
-            CREATE TEMP TABLE stage_daily (series_id integer, day date, valid_count integer, flagged_count integer,
-                value_sum double precision, limit_min double precision, limit_max double precision,
-                corrected_sum double precision, corrected_count integer, dilution_sum double precision,
-                dilution_count integer) ON COMMIT DROP
-            """, logger: logger)
+        switch target {
+        case .readings:
+            // COPY names its table as one quoted identifier, so the schema comes from the path.
+            try await connection.query("SET LOCAL search_path = envmon, public", logger: logger)
+            try await connection.query("""
+                CREATE TEMP TABLE stage_daily (series_id integer, day date, valid_count integer, flagged_count integer,
+                    value_sum double precision, limit_min double precision, limit_max double precision,
+                    corrected_sum double precision, corrected_count integer, dilution_sum double precision,
+                    dilution_count integer) ON COMMIT DROP
+                """, logger: logger)
+        case .keyedStage:
+            // Shaped like the readings, without their key: a file may repeat one (the merge says so).
+            try await connection.query(
+                "CREATE TEMP TABLE stage_keyed (LIKE envmon.emission_reading) ON COMMIT DROP", logger: logger)
+        }
         return DirectEmissions(connection: connection, database: database, uploadID: uploadID, logger: logger,
-                               zone: zone, series: series, months: months)
+                               target: target, zone: zone, series: series, months: months)
     }
 
     private init(connection: PostgresConnection, database: Database, uploadID: Int64, logger: Logger,
-                 zone: TimeZone, series: [SeriesKey: Int32], months: Set<Int>) {
+                 target: Target, zone: TimeZone, series: [SeriesKey: Int32], months: Set<Int>) {
         self.connection = connection
         self.database = database
         self.uploadID = uploadID
         self.logger = logger
-        self.rows = Passage(zone: zone, upload: String(uploadID), series: series)
+        self.target = target
+        self.rows = Passage(zone: zone, upload: String(uploadID), series: series, tallies: target == .readings)
         self.months = months
     }
 
@@ -156,7 +179,8 @@ final class DirectEmissions {
         while true {
             try await prepare(unwritten)
             var justPrepared = !unwritten.isEmpty
-            try await connection.copyFrom(table: "emission_reading", columns: Self.columns, logger: logger) { writer in
+            let table = target == .readings ? "emission_reading" : "stage_keyed"
+            try await connection.copyFrom(table: table, columns: Self.columns, logger: logger) { writer in
                 while true {
                     let before = unwritten.count
                     unwritten = try rows.encode(unwritten, months: months)
@@ -263,11 +287,14 @@ final class DirectEmissions {
         /// Every district named, with a series that named it.
         var districts: [String: Int32] = [:]
         var rowsWritten = 0
+        /// Whether the daily aggregates are tallied (not for a keyed stage: the merge computes them).
+        let tallies: Bool
 
-        init(zone: TimeZone, upload: String, series: [SeriesKey: Int32]) {
+        init(zone: TimeZone, upload: String, series: [SeriesKey: Int32], tallies: Bool = true) {
             self.zone = zone
             self.upload = upload
             self.series = series
+            self.tallies = tallies
         }
 
         /// Limits repeat on every row of a series: parsed once each.
@@ -334,10 +361,12 @@ final class DirectEmissions {
                 CopyText.append(record[EmissionsColumn.extra], to: &unsorted)
                 unsorted.writeInteger(UInt8(ascii: "\n"))
                 sortable.append((id, instant.epoch, start, unsorted.writerIndex - unsorted.readerIndex - start))
-                tally(series: id, instant: instant, value: record[EmissionsColumn.value],
-                      limitMin: record[EmissionsColumn.limitMin], limitMax: record[EmissionsColumn.limitMax],
-                      flag: record[EmissionsColumn.flag], corrected: record[EmissionsColumn.corrected],
-                      o2: record[EmissionsColumn.o2])
+                if tallies {
+                        tally(series: id, instant: instant, value: record[EmissionsColumn.value],
+                          limitMin: record[EmissionsColumn.limitMin], limitMax: record[EmissionsColumn.limitMax],
+                          flag: record[EmissionsColumn.flag], corrected: record[EmissionsColumn.corrected],
+                          o2: record[EmissionsColumn.o2])
+                }
                 var entry = named[id] ?? Named()
                 if let name = record[EmissionsColumn.enterpriseName] {
                     entry.name = name
@@ -426,6 +455,21 @@ final class DirectEmissions {
     /// aggregates to the stored ones. Returns the readings written.
     func finish() async throws -> Int {
         try await connection.query("RESET search_path", logger: logger)
+        try await registerSites()
+        try await flushDaily()
+        // Every reading of this upload is new, so its aggregates add to the stored ones.
+        try await connection.query(PostgresQuery(unsafeSQL: """
+            INSERT INTO envmon.emission_daily AS d (\(DailyAggregates.insertColumns))
+            SELECT series_id, day, sum(valid_count), sum(flagged_count), sum(value_sum), max(limit_min), min(limit_max),
+                   sum(corrected_sum), sum(corrected_count), sum(dilution_sum), sum(dilution_count)
+            FROM stage_daily GROUP BY series_id, day ORDER BY series_id, day
+            \(DailyAggregates.addOnConflict)
+            """), logger: logger)
+        return rows.rowsWritten
+    }
+
+    /// The places the rows named, into the site registry (after a keyed stage is merged).
+    func registerSites() async throws {
         // The site registry reads `stage`: one row per outlet carrying its enterprise's latest
         // name and district, and one (line 0, so never the latest) per other district named.
         var keys: [Int32: SeriesKey] = [:]
@@ -462,17 +506,6 @@ final class DirectEmissions {
             ) { writer in try await writer.write(sites) }
         }
         try await SiteRegistry.register(kind: .emissions, uploadID: uploadID, on: connection, logger: logger)
-
-        try await flushDaily()
-        // Every reading of this upload is new, so its aggregates add to the stored ones.
-        try await connection.query(PostgresQuery(unsafeSQL: """
-            INSERT INTO envmon.emission_daily AS d (\(DailyAggregates.insertColumns))
-            SELECT series_id, day, sum(valid_count), sum(flagged_count), sum(value_sum), max(limit_min), min(limit_max),
-                   sum(corrected_sum), sum(corrected_count), sum(dilution_sum), sum(dilution_count)
-            FROM stage_daily GROUP BY series_id, day ORDER BY series_id, day
-            \(DailyAggregates.addOnConflict)
-            """), logger: logger)
-        return rows.rowsWritten
     }
 
 }

@@ -15,31 +15,14 @@ enum EmissionsMerge {
     ///   - rowUploadID: SQL for the upload id of a staged row `s` (a constant of the program):
     ///     `$1` for a file, `s.packet_upload_id` for HJ 212 packets (−packet id).
     ///   - binds: the binds `rowUploadID` refers to.
+    ///   - keyed: the rows are in `stage_keyed` already, series resolved and month partitions
+    ///     made (`DirectEmissions.Target.keyedStage`); otherwise they are in `stage`, by name.
     /// - Returns: readings inserted or changed per upload id, and how many of them were changed.
     static func merge(
-        rowUploadID: String, binds: PostgresBindings, database: Database, on tx: PostgresConnection
+        rowUploadID: String, binds: PostgresBindings, keyed: Bool = false, database: Database, on tx: PostgresConnection
     ) async throws -> (loaded: [Int64: Int], superseded: Int) {
         let logger = database.logger
-        // Month partitions are made on a connection of their own, before this transaction locks
-        // anything: creating a partition waits for other loads on the parent table, and inside
-        // this transaction that wait could close a cycle with them (a deadlock).
-        var months: [String] = []
-        for try await month in try await tx.query(
-            "SELECT DISTINCT date_trunc('month', measured_at AT TIME ZONE 'UTC')::date::text FROM stage", logger: logger
-        ).decode(String.self) { months.append(month) }
-        for month in months.sorted() {
-            try await database.client.query("SELECT envmon.ensure_emission_partition(\(month)::date)", logger: logger)
-        }
-        try await tx.query("""
-            INSERT INTO envmon.emission_series (enterprise_id, outlet_id, pollutant)
-            SELECT DISTINCT enterprise_id, outlet_id, pollutant FROM stage ORDER BY 1, 2, 3
-            ON CONFLICT (enterprise_id, outlet_id, pollutant) DO NOTHING
-            """, logger: logger)
-        try await tx.query("""
-            CREATE TEMP TABLE stage_keyed ON COMMIT DROP AS
-            SELECT es.series_id, s.* FROM stage s
-            JOIN envmon.emission_series es USING (enterprise_id, outlet_id, pollutant)
-            """, logger: logger)
+        if !keyed { try await keyStage(database: database, on: tx) }
         let values = FactTable.forKind(.emissions).valueColumns
         let changed = "(\(values.map { "r.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(values.map { "s.\($0)" }.joined(separator: ", ")))"
         // The stored readings the staged ones meet (one join of the readings), with whether the
@@ -101,5 +84,31 @@ enum EmissionsMerge {
             \(DailyAggregates.addOnConflict)
             """, binds: DailyAggregates.binds(zone)), logger: logger)
         return (loaded, superseded)
+    }
+
+    /// `stage_keyed` from `stage`: the month partitions and series the staged rows need, and
+    /// the rows with their series ids.
+    private static func keyStage(database: Database, on tx: PostgresConnection) async throws {
+        let logger = database.logger
+        // Month partitions are made on a connection of their own, before this transaction locks
+        // anything: creating a partition waits for other loads on the parent table, and inside
+        // this transaction that wait could close a cycle with them (a deadlock).
+        var months: [String] = []
+        for try await month in try await tx.query(
+            "SELECT DISTINCT date_trunc('month', measured_at AT TIME ZONE 'UTC')::date::text FROM stage", logger: logger
+        ).decode(String.self) { months.append(month) }
+        for month in months.sorted() {
+            try await database.client.query("SELECT envmon.ensure_emission_partition(\(month)::date)", logger: logger)
+        }
+        try await tx.query("""
+            INSERT INTO envmon.emission_series (enterprise_id, outlet_id, pollutant)
+            SELECT DISTINCT enterprise_id, outlet_id, pollutant FROM stage ORDER BY 1, 2, 3
+            ON CONFLICT (enterprise_id, outlet_id, pollutant) DO NOTHING
+            """, logger: logger)
+        try await tx.query("""
+            CREATE TEMP TABLE stage_keyed ON COMMIT DROP AS
+            SELECT es.series_id, s.* FROM stage s
+            JOIN envmon.emission_series es USING (enterprise_id, outlet_id, pollutant)
+            """, logger: logger)
     }
 }

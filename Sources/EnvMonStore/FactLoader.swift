@@ -40,21 +40,29 @@ public struct FactLoader: Sendable {
                         ON COMMIT DROP
                         """, logger: logger)
                     // Emissions first try the direct load (`DirectEmissions`) inside a savepoint; it
-                    // gives way to the staging path below when a reading's key exists already or
-                    // repeats in the file, or when too many rows were rejected.
+                    // gives way when a reading's key exists already or repeats in the file, or
+                    // when too many rows were rejected. A stored key makes it a correction, loaded
+                    // through the keyed stage; a key the file repeats, through the staging path below.
                     if kind == .emissions, direct {
                         let direct = try await startDirect(uploadID: uploadID, on: tx)
                         var sink = LoadSink(connection: tx, uploadID: uploadID, kind: kind, logger: logger)
                         sink.direct = direct
                         var tally: IngestTally?
+                        var metAKey = false
                         do {
                             tally = try await produce(sink)
                         } catch where DatabaseFailure.isUniqueViolation(error) {
                             try await tx.query("ROLLBACK TO SAVEPOINT direct", logger: logger)
-                            logger.debug("direct load met a stored or repeated key; loading through staging")
+                            logger.debug("direct load met a stored or repeated key; loading as a correction")
+                            metAKey = true
                         }
                         if let tally, let outcome = try await finishDirect(
                             direct, tally: tally, uploadID: uploadID, maxRejectedShare: maxRejectedShare, on: tx) {
+                            try await Self.record(outcome, uploadID: uploadID, on: tx, logger: logger)
+                            return outcome
+                        }
+                        if metAKey, let outcome = try await loadKeyed(
+                            uploadID: uploadID, maxRejectedShare: maxRejectedShare, produce: produce, on: tx) {
                             try await Self.record(outcome, uploadID: uploadID, on: tx, logger: logger)
                             return outcome
                         }
@@ -148,6 +156,42 @@ public struct FactLoader: Sendable {
         outcome.rowsLoaded = try await direct.finish()
         outcome.loadedDirectly = true
         try await tx.query("RELEASE SAVEPOINT direct", logger: logger)
+        return outcome
+    }
+
+    /// Loads a correction — an emissions upload some of whose readings are stored — through the
+    /// keyed stage (`DirectEmissions.Target.keyedStage`, then `EmissionsMerge`), inside a
+    /// savepoint. Nil, with everything rolled back to the savepoint, when the file repeats a
+    /// reading's key: the staging path rejects the repeats, naming their first line.
+    private nonisolated(nonsending) func loadKeyed(
+        uploadID: Int64, maxRejectedShare: Double, produce: (LoadSink) async throws -> IngestTally, on tx: PostgresConnection
+    ) async throws -> LoadOutcome? {
+        let logger = database.logger
+        try await tx.query("SAVEPOINT keyed", logger: logger)
+        let keyed = try await DirectEmissions.start(connection: tx, database: database, uploadID: uploadID,
+                                                    target: .keyedStage, logger: logger)
+        var sink = LoadSink(connection: tx, uploadID: uploadID, kind: .emissions, logger: logger)
+        sink.direct = keyed
+        let tally = try await produce(sink)
+        try await Self.keepRejections(uploadID: uploadID, on: tx, logger: logger)
+        var outcome = LoadOutcome(status: .loaded, rowsTotal: tally.rowsTotal, rowsRejected: tally.rowsRejected,
+                                  rowsSkipped: tally.rowsSkipped)
+        outcome.format = tally.format
+        if !Self.refuse(&outcome, maxRejectedShare: maxRejectedShare) {
+            do {
+                let merged = try await EmissionsMerge.merge(
+                    rowUploadID: "$1", binds: Self.binds(uploadID), keyed: true, database: database, on: tx)
+                outcome.rowsLoaded = merged.loaded.values.reduce(0, +)
+                outcome.rowsSuperseded = merged.superseded
+                outcome.rowsUnchanged = outcome.rowsTotal - outcome.rowsLoaded - outcome.rowsRejected - outcome.rowsSkipped
+            } catch where DatabaseFailure.isCardinalityViolation(error) {
+                try await tx.query("ROLLBACK TO SAVEPOINT keyed", logger: logger)
+                logger.debug("the correction repeats a key; loading through staging")
+                return nil
+            }
+            try await keyed.registerSites()
+        }
+        try await tx.query("RELEASE SAVEPOINT keyed", logger: logger)
         return outcome
     }
 

@@ -118,10 +118,10 @@ struct DirectLoadTests {
         #expect(Set(districts.map { $0["site_id"] ?? nil }) == ["甲街道", "乙街道", "丙街道"])
     }
 
-    /// The staged path (a file meeting stored readings) condenses the stage to its distinct site
-    /// columns before registering: the latest non-null name and district of each enterprise must
-    /// still win, also when an earlier combination comes back later in the file.
-    @Test func placesOfAStagedLoadKeepTheLatestNonNullNameAndDistrict() async throws {
+    /// A file meeting stored readings (a correction, through the keyed stage) gathers its places
+    /// as the rows pass: the latest non-null name and district of each enterprise must still
+    /// win, also when an earlier combination comes back later in the file.
+    @Test func placesOfACorrectionKeepTheLatestNonNullNameAndDistrict() async throws {
         let db = try await TestDatabase.make()
         _ = try await Self.ingest(db, """
             enterprise_id,outlet_id,pollutant,measured_at,value,limit
@@ -278,6 +278,35 @@ struct DirectLoadTests {
         #expect(bad.status == "failed" && !bad.loadedDirectly, "\(bad)")
         #expect(try await db.value("SELECT count(*) FROM envmon.upload_rejection WHERE upload_id = \(bad.id)") == "2")
         #expect(try await db.value("SELECT count(*) FROM envmon.emission_reading WHERE measured_at >= '2026-03-03'") == "0")
+    }
+
+    /// A correction that also repeats a key within the file: the keyed stage gives way to the
+    /// staging table, which rejects the repeat naming its first line and merges the rest; the
+    /// rejected row's name is not taken.
+    @Test func aCorrectionRepeatingAKeyRejectsTheRepeatAndMergesTheRest() async throws {
+        let db = try await TestDatabase.make()
+        _ = try await Self.ingest(db, """
+            enterprise_id,outlet_id,pollutant,measured_at,value,limit
+            E1,DA001,SO2,2026-03-02 01:00,10,35
+            E1,DA001,SO2,2026-03-02 02:00,11,35
+            """)
+        let corrected = try await Self.ingest(db, """
+            enterprise_id,enterprise_name,outlet_id,pollutant,measured_at,value,limit
+            E1,一厂,DA001,SO2,2026-03-02 01:00,10,35
+            E1,一厂,DA001,SO2,2026-03-02 02:00,12,35
+            E1,一厂,DA001,SO2,2026-03-02 03:00,13,35
+            E1,改名,DA001,SO2,2026-03-02 03:00,14,35
+            """)
+        #expect(corrected.status == "loaded" && corrected.rowsLoaded == 2 && corrected.rowsSuperseded == 1
+                && corrected.rowsUnchanged == 1 && corrected.rowsRejected == 1, "\(corrected)")
+        let rejections = try await db.rows("SELECT line, reason FROM envmon.upload_rejection WHERE upload_id = \(corrected.id)")
+        #expect(rejections.count == 1 && rejections.first?["line"] == "5", "\(rejections)")
+        #expect((rejections.first?["reason"] ?? nil)?.contains("as line 4") == true, "\(rejections)")
+        #expect(try await db.value("SELECT string_agg(value::text, ',' ORDER BY measured_at) FROM envmon.emission_reading")
+                == "10,12,13")
+        #expect(try await db.value("SELECT count(*) FROM envmon.emission_reading_history") == "1")
+        #expect(try await db.value("SELECT name FROM envmon.site WHERE kind = 'enterprise' AND site_id = 'E1'") == "一厂")
+        #expect(try await Self.difference(db, Self.recomputedDaily, Self.storedDaily).isEmpty)
     }
 
     @Test func smallUploadsUseStagingByDefault() async throws {
