@@ -25,12 +25,14 @@ enum EmissionsMerge {
         if !keyed { try await keyStage(database: database, on: tx) }
         let values = FactTable.forKind(.emissions).valueColumns
         let changed = "(\(values.map { "r.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(values.map { "s.\($0)" }.joined(separator: ", ")))"
-        // The stored readings the staged ones meet (one join of the readings), with whether the
-        // staged values change them: the changed ones go to history and their days are
-        // recomputed; an unchanged one touches nothing; a new one adds to its day.
+        // The keys of the stored readings the staged ones meet (one join of the readings), with
+        // whether the staged values change them: the changed ones go to history and their days
+        // are recomputed; an unchanged one touches nothing; a new one adds to its day. Keys only:
+        // most met readings of a correction are unchanged, and writing their whole rows here
+        // cost more than reading the changed ones again for history.
         try await tx.query(PostgresQuery(unsafeSQL: """
             CREATE TEMP TABLE stage_met ON COMMIT DROP AS
-            SELECT r.*, \(changed) AS changed, \(rowUploadID) AS superseded_by
+            SELECT s.series_id, s.measured_at, \(changed) AS changed, \(rowUploadID) AS superseded_by
             FROM envmon.emission_reading r JOIN stage_keyed s USING (series_id, measured_at)
             """, binds: binds), logger: logger)
         var superseded = 0
@@ -40,24 +42,31 @@ enum EmissionsMerge {
                 INSERT INTO envmon.emission_reading_history
                     (series_id, measured_at, \(values.joined(separator: ", ")), upload_id, line, extra, superseded_by)
                 SELECT r.series_id, r.measured_at, \(values.map { "r.\($0)" }.joined(separator: ", ")), r.upload_id, r.line,
-                       r.extra, r.superseded_by
-                FROM stage_met r
-                WHERE r.changed
+                       r.extra, m.superseded_by
+                FROM stage_met m JOIN envmon.emission_reading r USING (series_id, measured_at)
+                WHERE m.changed
                 RETURNING 1
             ) SELECT (SELECT count(*)::integer FROM touched),
                      (SELECT count(*) FROM stage_keyed) > (SELECT count(*) FROM stage_met)
             """), logger: logger).decode((Int, Bool).self) { (superseded, fresh) = (n, new) }
         let updates = (values + ["upload_id", "line", "extra"]).map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
         let distinct = "(\(values.map { "emission_reading.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(values.map { "EXCLUDED.\($0)" }.joined(separator: ", ")))"
+        // A stored reading the staged one would not change is left out of the upsert. When
+        // every staged reading met a stored one (a pure correction), the changed ones are all
+        // there is to write: taken by a join, not by an anti-join of every unchanged one.
+        let upserted = fresh
+            ? """
+              stage_keyed s
+              WHERE NOT EXISTS (SELECT 1 FROM stage_met m
+                                WHERE m.series_id = s.series_id AND m.measured_at = s.measured_at AND NOT m.changed)
+              """
+            : "stage_keyed s JOIN stage_met m USING (series_id, measured_at) WHERE m.changed"
         var loaded: [Int64: Int] = [:]
         for try await (upload, n) in try await tx.query(PostgresQuery(unsafeSQL: """
             WITH touched AS (
                 INSERT INTO envmon.emission_reading (series_id, measured_at, \(values.joined(separator: ", ")), upload_id, line, extra)
                 SELECT s.series_id, s.measured_at, \(values.map { "s.\($0)" }.joined(separator: ", ")), \(rowUploadID), s.line, s.extra
-                FROM stage_keyed s
-                -- A stored reading the staged one would not change is left out of the upsert.
-                WHERE NOT EXISTS (SELECT 1 FROM stage_met m
-                                  WHERE m.series_id = s.series_id AND m.measured_at = s.measured_at AND NOT m.changed)
+                FROM \(upserted)
                 ORDER BY s.series_id, s.measured_at
                 ON CONFLICT (series_id, measured_at) DO UPDATE SET \(updates) WHERE \(distinct)
                 RETURNING upload_id
