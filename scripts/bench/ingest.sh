@@ -5,8 +5,10 @@
 #       INSERT … SELECT … ON CONFLICT DO NOTHING into a table keyed by the text natural key,
 #   (c) envmon ingest (release build) into a fresh database,
 # then (d) re-ingesting the same file (a duplicate) and (e) a corrected re-export (the same keys,
-# every tenth value changed: 10 % superseded with history, 90 % unchanged). Prints rows/s, the
-# ratios c/a, c/b and e/c, and envmon's peak RSS.
+# every tenth value changed: 10 % superseded with history, 90 % unchanged), and (f) the floor an
+# idempotent loader is held to (issue 15): psql \copy of exactly the rows envmon stored, in file
+# order, into envmon's own keyed, month-partitioned emission_reading (partitions made first) of
+# a fresh database. Prints rows/s, the ratios c/a, c/b, c/f and e/c, and envmon's peak RSS.
 # Usage: scripts/bench/ingest.sh [ROWS] [ROUNDS]   (defaults 1000000 2)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -95,22 +97,38 @@ run_e() {
     echo "$t1 - $t0" | bc
 }
 
+run_f() {
+    psql_on "$BASE/postgres" -c "DROP DATABASE IF EXISTS bench_f" -c "CREATE DATABASE bench_f"
+    DATABASE_URL="$BASE/bench_f?sslmode=disable" "$ENVMON" migrate >/dev/null
+    if [ ! -s "$WORK/stored.tsv" ]; then
+        psql_on "$BASE/bench_c" -c "\\copy (SELECT * FROM envmon.emission_reading ORDER BY line) TO '$WORK/stored.tsv'"
+    fi
+    psql_on "$BASE/bench_c" -At -c "SELECT DISTINCT date_trunc('month', measured_at AT TIME ZONE 'UTC')::date FROM envmon.emission_reading" \
+        | while read -r month; do psql_on "$BASE/bench_f" -c "SELECT envmon.ensure_emission_partition('$month'::date)" >/dev/null; done
+    local t0; t0=$(now)
+    psql_on "$BASE/bench_f" -c "\\copy envmon.emission_reading FROM '$WORK/stored.tsv'"
+    echo "$(now) - $t0" | bc
+}
+
 best() { sort -g | head -1; }
-A=(); B=(); C=(); D=(); E=(); RSS=0
+A=(); B=(); C=(); D=(); E=(); F=(); RSS=0
 for round in $(seq 1 "$ROUNDS"); do
-    A+=("$(run_a)"); B+=("$(run_b)"); C+=("$(run_c)"); D+=("$(run_d)"); E+=("$(run_e)")
+    A+=("$(run_a)"); B+=("$(run_b)"); C+=("$(run_c)"); F+=("$(run_f)"); D+=("$(run_d)"); E+=("$(run_e)")
     rss=$(awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$WORK/time_c")
     [ "$rss" -gt "$RSS" ] && RSS=$rss
-    echo "round $round: a=${A[-1]}s b=${B[-1]}s c=${C[-1]}s duplicate=${D[-1]}s corrected=${E[-1]}s ($(head -1 "$WORK/out_e"))" >&2
+    echo "round $round: a=${A[-1]}s b=${B[-1]}s c=${C[-1]}s f=${F[-1]}s duplicate=${D[-1]}s corrected=${E[-1]}s ($(head -1 "$WORK/out_e"))" >&2
 done
 a=$(printf '%s\n' "${A[@]}" | best); b=$(printf '%s\n' "${B[@]}" | best)
 c=$(printf '%s\n' "${C[@]}" | best); d=$(printf '%s\n' "${D[@]}" | best); e=$(printf '%s\n' "${E[@]}" | best)
+f=$(printf '%s\n' "${F[@]}" | best)
 printf '%-34s %8s %12s\n' "path ($ROWS rows, best of $ROUNDS)" "seconds" "rows/s"
 printf '%-34s %8.2f %12.0f\n' "(a) psql \\copy, bare table" "$a" "$(echo "$ROWS / $a" | bc -l)"
 printf '%-34s %8.2f %12.0f\n' "(b) naive idempotent SQL" "$b" "$(echo "$ROWS / $b" | bc -l)"
 printf '%-34s %8.2f %12.0f\n' "(c) envmon ingest" "$c" "$(echo "$ROWS / $c" | bc -l)"
 printf '%-34s %8.2f\n' "(d) envmon ingest, duplicate" "$d"
+printf '%-34s %8.2f %12.0f\n' "(f) psql \\copy, envmon's keyed table" "$f" "$(echo "$ROWS / $f" | bc -l)"
 printf '%-34s %8.2f %12.0f\n' "(e) envmon ingest, 10 % corrected" "$e" "$(echo "$ROWS / $e" | bc -l)"
-printf 'e/c = %.2f (corrections vs first load)\n' "$(echo "$e / $c" | bc -l)"
+printf 'e/c = %.2f (corrections vs first load)   c/f = %.2f (envmon vs COPY into its own keyed table)\n' \
+    "$(echo "$e / $c" | bc -l)" "$(echo "$c / $f" | bc -l)"
 printf 'c/a = %.2f   c/b = %.2f   envmon peak RSS = %d MB\n' "$(echo "$c / $a" | bc -l)" "$(echo "$c / $b" | bc -l)" "$((RSS / 1024))"
 "$ENVMON" db stop >/dev/null
