@@ -7,7 +7,7 @@ import PostgresNIO
 /// alone), and the daily aggregates: recomputed for a series-day with a changed reading, added
 /// to for one with only new readings, untouched by unchanged readings. File loads (`FactLoader`) and
 /// HJ 212 group commits (`HJ212Store`) both run it on a temp table `stage` of the emissions
-/// staging columns.
+/// staging columns, or — a file's correction — on `stage_keyed`, its series already resolved.
 enum EmissionsMerge {
     /// Runs the merge inside the caller's transaction.
     ///
@@ -29,10 +29,12 @@ enum EmissionsMerge {
         // whether the staged values change them: the changed ones go to history and their days
         // are recomputed; an unchanged one touches nothing; a new one adds to its day. Keys only:
         // most met readings of a correction are unchanged, and writing their whole rows here
-        // cost more than reading the changed ones again for history.
+        // cost more than reading the changed ones again for history. `staged` names the staged
+        // row (its place in the temp table, which nothing changes): a file may repeat a key,
+        // once as stored and once changed, and each copy is judged on its own values.
         try await tx.query(PostgresQuery(unsafeSQL: """
             CREATE TEMP TABLE stage_met ON COMMIT DROP AS
-            SELECT s.series_id, s.measured_at, \(changed) AS changed, \(rowUploadID) AS superseded_by
+            SELECT s.ctid AS staged, s.series_id, s.measured_at, \(changed) AS changed, \(rowUploadID) AS superseded_by
             FROM envmon.emission_reading r JOIN stage_keyed s USING (series_id, measured_at)
             """, binds: binds), logger: logger)
         var superseded = 0
@@ -51,16 +53,13 @@ enum EmissionsMerge {
             """), logger: logger).decode((Int, Bool).self) { (superseded, fresh) = (n, new) }
         let updates = (values + ["upload_id", "line", "extra"]).map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
         let distinct = "(\(values.map { "emission_reading.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(values.map { "EXCLUDED.\($0)" }.joined(separator: ", ")))"
-        // A stored reading the staged one would not change is left out of the upsert. When
+        // A staged reading that would not change the stored one is left out of the upsert. When
         // every staged reading met a stored one (a pure correction), the changed ones are all
-        // there is to write: taken by a join, not by an anti-join of every unchanged one.
+        // there is to write: taken by a join, not by an anti-join of every unchanged one. (Two
+        // changed copies of one key still meet in the upsert, which refuses them: 21000.)
         let upserted = fresh
-            ? """
-              stage_keyed s
-              WHERE NOT EXISTS (SELECT 1 FROM stage_met m
-                                WHERE m.series_id = s.series_id AND m.measured_at = s.measured_at AND NOT m.changed)
-              """
-            : "stage_keyed s JOIN stage_met m USING (series_id, measured_at) WHERE m.changed"
+            ? "stage_keyed s WHERE NOT EXISTS (SELECT 1 FROM stage_met m WHERE m.staged = s.ctid AND NOT m.changed)"
+            : "stage_keyed s JOIN stage_met m ON m.staged = s.ctid WHERE m.changed"
         var loaded: [Int64: Int] = [:]
         for try await (upload, n) in try await tx.query(PostgresQuery(unsafeSQL: """
             WITH touched AS (

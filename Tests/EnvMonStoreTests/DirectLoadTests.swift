@@ -309,6 +309,38 @@ struct DirectLoadTests {
         #expect(try await Self.difference(db, Self.recomputedDaily, Self.storedDaily).isEmpty)
     }
 
+    /// A correction that repeats a stored reading's key, once with the stored value and once
+    /// with another: whichever way it is loaded, history and readings must agree — a history
+    /// row exactly when the stored value changed, counts that add up — never a superseded
+    /// value that was not replaced. With new rows in the file and without.
+    @Test(arguments: [false, true])
+    func aRepeatOfAStoredKeyKeepsHistoryAndReadingsTogether(withNewRows: Bool) async throws {
+        let db = try await TestDatabase.make()
+        _ = try await Self.ingest(db, """
+            enterprise_id,outlet_id,pollutant,measured_at,value,limit
+            E1,DA001,SO2,2026-03-02 01:00,10,35
+            E1,DA001,SO2,2026-03-02 02:00,11,35
+            """)
+        let corrected = try await Self.ingest(db, """
+            enterprise_id,outlet_id,pollutant,measured_at,value,limit
+            E1,DA001,SO2,2026-03-02 01:00,10,35
+            E1,DA001,SO2,2026-03-02 01:00,15,35
+            E1,DA001,SO2,2026-03-02 02:00,11,35
+            """ + (withNewRows ? "\nE1,DA001,SO2,2026-03-02 03:00,12,35" : ""))
+        #expect(corrected.status == "loaded" && corrected.rowsTotal == (withNewRows ? 4 : 3), "\(corrected)")
+        let value = try await db.value(
+            "SELECT value::text FROM envmon.emission_reading WHERE measured_at = '2026-03-02 01:00+08'")
+        let history = try await db.rows("SELECT value::text AS value FROM envmon.emission_reading_history")
+        if value == "15" {
+            #expect(history.map { $0["value"] ?? nil } == ["10"] && corrected.rowsSuperseded == 1, "\(corrected) \(history)")
+        } else {
+            #expect(value == "10" && history.isEmpty && corrected.rowsSuperseded == 0 && corrected.rowsRejected == 1,
+                    "\(String(describing: value)) \(corrected) \(history)")
+        }
+        #expect(corrected.rowsLoaded + corrected.rowsUnchanged + corrected.rowsRejected == corrected.rowsTotal, "\(corrected)")
+        #expect(try await Self.difference(db, Self.recomputedDaily, Self.storedDaily).isEmpty)
+    }
+
     @Test func smallUploadsUseStagingByDefault() async throws {
         let db = try await TestDatabase.make()
         let small = try await db.ingest(.emissions, csv: Feeds.emissions)
