@@ -362,7 +362,7 @@ final class DirectEmissions {
                 unsorted.writeInteger(UInt8(ascii: "\n"))
                 sortable.append((id, instant.epoch, start, unsorted.writerIndex - unsorted.readerIndex - start))
                 if tallies {
-                        tally(series: id, instant: instant, value: record[EmissionsColumn.value],
+                    tally(series: id, instant: instant, value: record[EmissionsColumn.value],
                           limitMin: record[EmissionsColumn.limitMin], limitMax: record[EmissionsColumn.limitMax],
                           flag: record[EmissionsColumn.flag], corrected: record[EmissionsColumn.corrected],
                           o2: record[EmissionsColumn.o2])
