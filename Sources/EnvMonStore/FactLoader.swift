@@ -70,9 +70,7 @@ public struct FactLoader: Sendable {
                     let sink = LoadSink(connection: tx, uploadID: uploadID, kind: kind, logger: logger)
                     let tally = try await produce(sink)
                     try await Self.keepRejections(uploadID: uploadID, on: tx, logger: logger)
-                    var outcome = LoadOutcome(status: .loaded, rowsTotal: tally.rowsTotal, rowsRejected: tally.rowsRejected,
-                                              rowsSkipped: tally.rowsSkipped)
-                    outcome.format = tally.format
+                    var outcome = LoadOutcome(tally)
                     if !Self.refuse(&outcome, maxRejectedShare: maxRejectedShare) {
                         // Repeated natural keys are rare: merge first, and only when the upsert
                         // meets one (SQLSTATE 21000) roll back to the savepoint, reject the
@@ -145,9 +143,7 @@ public struct FactLoader: Sendable {
         on tx: PostgresConnection
     ) async throws -> LoadOutcome? {
         let logger = database.logger
-        var outcome = LoadOutcome(status: .loaded, rowsTotal: tally.rowsTotal, rowsRejected: tally.rowsRejected,
-                                  rowsSkipped: tally.rowsSkipped)
-        outcome.format = tally.format
+        var outcome = LoadOutcome(tally)
         if Self.refuse(&outcome, maxRejectedShare: maxRejectedShare) {
             try await tx.query("ROLLBACK TO SAVEPOINT direct", logger: logger)
             return nil
@@ -174,9 +170,7 @@ public struct FactLoader: Sendable {
         sink.direct = keyed
         let tally = try await produce(sink)
         try await Self.keepRejections(uploadID: uploadID, on: tx, logger: logger)
-        var outcome = LoadOutcome(status: .loaded, rowsTotal: tally.rowsTotal, rowsRejected: tally.rowsRejected,
-                                  rowsSkipped: tally.rowsSkipped)
-        outcome.format = tally.format
+        var outcome = LoadOutcome(tally)
         if !Self.refuse(&outcome, maxRejectedShare: maxRejectedShare) {
             do {
                 let merged = try await EmissionsMerge.merge(
@@ -415,5 +409,13 @@ public struct LoadOutcome: Sendable, Equatable, Codable {
         self.rowsRejected = rowsRejected
         self.rowsSkipped = rowsSkipped
         self.error = error
+    }
+}
+
+extension LoadOutcome {
+    /// A load's outcome before its merge: loaded, with the parser's tallies.
+    init(_ tally: IngestTally) {
+        self.init(status: .loaded, rowsTotal: tally.rowsTotal, rowsRejected: tally.rowsRejected, rowsSkipped: tally.rowsSkipped)
+        format = tally.format
     }
 }

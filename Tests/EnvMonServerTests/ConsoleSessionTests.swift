@@ -350,18 +350,9 @@ struct DemoConsoleTests {
         // Sign in as a browser would: a form post, then the cookie.
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
         defer { _ = http.shutdown() }
-        var login = HTTPClientRequest(url: "\(base)/login")
-        login.method = .POST
-        login.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        login.body = .bytes(ByteBuffer(string: "username=demo&password=\(secret)"))
-        let answer = try await http.execute(login, timeout: .seconds(60))
-        #expect(answer.status.code == 303)
-        let cookie = try #require(answer.headers.first(name: "Set-Cookie")?.split(separator: ";").first.map(String.init))
-        var overview = HTTPClientRequest(url: "\(base)/")
-        overview.headers.add(name: "Cookie", value: cookie)
-        let page = try await http.execute(overview, timeout: .seconds(60))
-        #expect(page.status.code == 200)
-        let html = String(buffer: try await page.body.collect(upTo: 1 << 20))
+        let cookie = try await ReadReplicaTests.signIn(http, base, "demo", secret)
+        let (status, html) = try await ReadReplicaTests.page(http, "\(base)/", cookie: cookie)
+        #expect(status == 200)
         #expect(html.contains("总览") && html.contains("demo"))
         // The generated district's story: most targets met, sewage treatment at risk.
         #expect(html.contains(#"<span class="status met">达标</span>"#), "\(html.prefix(3000))")

@@ -28,6 +28,18 @@ struct DirectLoadTests {
         try await db.ingest(.emissions, bytes: Array(csv.utf8), fileName: "test.csv") { $0.directLoadMinimumBytes = 0 }
     }
 
+    /// A new database holding E1/DA001/SO2 at 01:00 (10) and 02:00 (11) on 2026-03-02, for a
+    /// correction to meet.
+    static func withTwoStoredReadings() async throws -> TestDatabase {
+        let db = try await TestDatabase.make()
+        _ = try await ingest(db, """
+            enterprise_id,outlet_id,pollutant,measured_at,value,limit
+            E1,DA001,SO2,2026-03-02 01:00,10,35
+            E1,DA001,SO2,2026-03-02 02:00,11,35
+            """)
+        return db
+    }
+
     /// Rows of `a` missing from `b` and of `b` missing from `a`.
     static func difference(_ db: TestDatabase, _ a: String, _ b: String) async throws -> [[String: String?]] {
         try await db.rows("(\(a) EXCEPT \(b)) UNION ALL (\(b) EXCEPT \(a))")
@@ -78,12 +90,7 @@ struct DirectLoadTests {
     }
 
     @Test func anUploadOverlappingStoredReadingsGoesThroughStagingAndSupersedes() async throws {
-        let db = try await TestDatabase.make()
-        _ = try await Self.ingest(db, """
-            enterprise_id,outlet_id,pollutant,measured_at,value,limit
-            E1,DA001,SO2,2026-03-02 01:00,10,35
-            E1,DA001,SO2,2026-03-02 02:00,11,35
-            """)
+        let db = try await Self.withTwoStoredReadings()
         let overlap = try await Self.ingest(db, """
             enterprise_id,outlet_id,pollutant,measured_at,value,limit
             E1,DA001,SO2,2026-03-02 02:00,15,35
@@ -284,12 +291,7 @@ struct DirectLoadTests {
     /// staging table, which rejects the repeat naming its first line and merges the rest; the
     /// rejected row's name is not taken.
     @Test func aCorrectionRepeatingAKeyRejectsTheRepeatAndMergesTheRest() async throws {
-        let db = try await TestDatabase.make()
-        _ = try await Self.ingest(db, """
-            enterprise_id,outlet_id,pollutant,measured_at,value,limit
-            E1,DA001,SO2,2026-03-02 01:00,10,35
-            E1,DA001,SO2,2026-03-02 02:00,11,35
-            """)
+        let db = try await Self.withTwoStoredReadings()
         let corrected = try await Self.ingest(db, """
             enterprise_id,enterprise_name,outlet_id,pollutant,measured_at,value,limit
             E1,一厂,DA001,SO2,2026-03-02 01:00,10,35
@@ -315,12 +317,7 @@ struct DirectLoadTests {
     /// value that was not replaced. With new rows in the file and without.
     @Test(arguments: [false, true])
     func aRepeatOfAStoredKeyKeepsHistoryAndReadingsTogether(withNewRows: Bool) async throws {
-        let db = try await TestDatabase.make()
-        _ = try await Self.ingest(db, """
-            enterprise_id,outlet_id,pollutant,measured_at,value,limit
-            E1,DA001,SO2,2026-03-02 01:00,10,35
-            E1,DA001,SO2,2026-03-02 02:00,11,35
-            """)
+        let db = try await Self.withTwoStoredReadings()
         let corrected = try await Self.ingest(db, """
             enterprise_id,outlet_id,pollutant,measured_at,value,limit
             E1,DA001,SO2,2026-03-02 01:00,10,35

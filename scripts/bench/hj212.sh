@@ -40,7 +40,8 @@ for _ in $(seq 1 300); do
 done
 
 if [ "${HJ212_CLIENT:-native}" = native ]; then
-    swiftc -O -o "$WORK/hj212-load" scripts/bench/hj212_load.swift
+    cp scripts/bench/hj212_load.swift "$WORK/main.swift"  # top-level code, beside the receiver's CRC
+    swiftc -O -o "$WORK/hj212-load" "$WORK/main.swift" Sources/EnvMonHJ212/HJ212CRC.swift
     "$WORK/hj212-load" "$PORT" "$LOGGERS" "$SECONDS_RUN" "$WORK/latencies.txt"
 else
 python3 - "$PORT" "$LOGGERS" "$SECONDS_RUN" "$WORK/latencies.txt" <<'PY'

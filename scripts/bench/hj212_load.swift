@@ -4,7 +4,10 @@
 // The Python asyncio client it replaces took ~70 % of a core at ~1,800 packets/s on a 2-core
 // machine, so it measured itself as much as the server.
 //
-// Build: swiftc -O -o hj212-load scripts/bench/hj212_load.swift
+// Build (the checksum is the receiver's own, Sources/EnvMonHJ212/HJ212CRC.swift; top-level code
+// must be in main.swift when swiftc is given two files):
+//   cp scripts/bench/hj212_load.swift /tmp/main.swift
+//   swiftc -O -o hj212-load /tmp/main.swift Sources/EnvMonHJ212/HJ212CRC.swift
 // Usage: hj212-load PORT LOGGERS SECONDS OUTFILE
 // Prints: loggers= packets_answered= seconds= packets_per_s= p50_ms= p99_ms= (latency from the
 // packet's last byte written to its CN 9014 read, client side); writes the count to OUTFILE.
@@ -26,20 +29,6 @@ func monotonicNanos() -> UInt64 {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
-}
-
-/// The HJ 212 CRC of the data segment (shared/DOMAIN.md), as the Python client computed it.
-func crc(_ bytes: [UInt8]) -> UInt16 {
-    var register: UInt16 = 0xFFFF
-    for byte in bytes {
-        register = (register >> 8) ^ UInt16(byte)
-        for _ in 0..<8 {
-            let carry = register & 1
-            register >>= 1
-            if carry != 0 { register ^= 0xA001 }
-        }
-    }
-    return register
 }
 
 func digits(_ value: Int, _ width: Int) -> String {
@@ -68,9 +57,8 @@ func packet(mn: String, n: Int) -> [UInt8] {
         cp += "\(code)-Avg=\((n % 97) + index + 1).5,\(code)-Flag=N"
     }
     let segment = Array("QN=\(qn);ST=31;CN=2061;PW=pw;MN=\(mn);Flag=5;CP=&&DataTime=\(chinaTime(baseHour - n * 3600));\(cp)&&".utf8)
-    var hex = String(crc(segment), radix: 16, uppercase: true)
-    hex = String(repeating: "0", count: 4 - hex.count) + hex
-    return Array("##\(digits(segment.count, 4))".utf8) + segment + Array("\(hex)\r\n".utf8)
+    let crc = HJ212CRC.hex(HJ212CRC.checksum(segment))
+    return Array("##\(digits(segment.count, 4))".utf8) + segment + Array("\(crc)\r\n".utf8)
 }
 
 final class Logger {
