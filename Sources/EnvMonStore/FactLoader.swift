@@ -214,8 +214,14 @@ public struct FactLoader: Sendable {
         return binds
     }
 
+    /// Records the upload's outcome and, in the same statement (so in the load's transaction),
+    /// ends its job: a process killed after the commit but before `JobQueue.complete` leaves no
+    /// job running for a loaded upload.
     static func record(_ outcome: LoadOutcome, uploadID: Int64, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query("""
+            WITH job AS (
+                UPDATE envmon.ingest_job SET status = 'done', lease_until = NULL, last_error = NULL, updated_at = now()
+                 WHERE upload_id = \(uploadID) AND status IN ('queued', 'running'))
             UPDATE envmon.upload SET status = \(outcome.status.rawValue), rows_total = \(outcome.rowsTotal),
                 rows_loaded = \(outcome.rowsLoaded), rows_unchanged = \(outcome.rowsUnchanged),
                 rows_rejected = \(outcome.rowsRejected), rows_skipped = \(outcome.rowsSkipped),

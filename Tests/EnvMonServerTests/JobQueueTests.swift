@@ -75,6 +75,8 @@ struct JobQueueTests {
             _ = try #require(try await JobQueue(database: db, lease: .seconds(1)).claim(worker: "dead:1"))
             let first = try await IngestService(database: db).loadQueued(uploadID: id)
             #expect(first.rowsLoaded == 2)
+            // The load's commit ended the job too: killed right here, nothing would stay running.
+            #expect(try await testDB.value("SELECT status FROM envmon.ingest_job") == "done")
             try await Self.runWorkers(db, count: 1, name: "alive") {
                 try await testDB.value("SELECT status FROM envmon.ingest_job") == "done"
             }
