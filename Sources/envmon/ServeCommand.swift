@@ -57,6 +57,8 @@ struct Serve: AsyncParsableCommand {
     var hj212MaxFrameBytes: Int?
     @Option(name: .customLong("hj212-commit-ms"), help: "Group commit window in milliseconds (default 50).")
     var hj212CommitMs: Int?
+    @Option(name: .customLong("hj212-committers"), help: "HJ 212 group commits running at once, each on its own database connection (default 2).")
+    var hj212Committers: Int?
     @OptionGroup var readReplica: ReadReplicaOptions
 
     func validate() throws {
@@ -111,6 +113,7 @@ struct Serve: AsyncParsableCommand {
             if let ms = try number(hj212CommitMs, "ENVMON_HJ212_COMMIT_MS", 1...10_000, "hj212-commit-ms") {
                 hj.commitInterval = .milliseconds(ms)
             }
+            hj.committers = try number(hj212Committers, "ENVMON_HJ212_COMMITTERS", 1...16, "hj212-committers") ?? hj.committers
             config.hj212 = hj
         }
         config.readReplica = try readReplica.settings(environment: environment)

@@ -299,6 +299,50 @@ struct HJ212ListenerTests {
         }
     }
 
+    @Test("with four group commits at once: one hour's values sent back to back commit in the order sent, and many loggers' packets each once")
+    func concurrentCommitsKeepOrder() async throws {
+        let testDB = try await TestDatabase.make()
+        try await HJ212Harness.withListener(testDB, configure: { $0.committers = 4; $0.commitInterval = .milliseconds(1) }) { port, db in
+            let others = 12
+            try await HJ212Harness.register(db)
+            for n in 0..<others { try await HJ212Harness.register(db, mn: "MN-O\(n)", enterprise: "E-O\(n)") }
+            let time = HJ212Harness.hour(20)
+            // Five values of one hour, written one after another without waiting for answers.
+            let client = try await LoggerClient.connect(port: port)
+            var sent: [[UInt8]] = []
+            for (n, so2) in [10.0, 20, 30, 40, 50].enumerated() {
+                sent.append(try HJ212Harness.hourly(at: time, qnTime: Date(timeIntervalSinceNow: Double(n - 10)),
+                                                    values: [HJ212UploadValue(code: "a21026", avg: so2)]).bytes)
+            }
+            // Meanwhile other loggers, each its own hour series, keep the other committers busy.
+            var loggers: [LoggerClient] = []
+            for n in 0..<others {
+                let other = try await LoggerClient.connect(port: port)
+                loggers.append(other)
+                for hour in 1...3 {
+                    try await other.send(try HJ212Harness.hourly(mn: "MN-O\(n)", at: HJ212Harness.hour(hour),
+                                                                 values: [HJ212UploadValue(code: "a21026", avg: Double(hour))]).bytes)
+                }
+            }
+            for bytes in sent { try await client.send(bytes) }
+            #expect(try await LoggerClient.eventually {
+                HJ212Harness.answeredQNs(client).count == 5 && loggers.allSatisfy { HJ212Harness.answeredQNs($0).count == 3 }
+            })
+            #expect(try await HJ212Harness.outcomes(testDB) == Array(repeating: "stored", count: 5 + 3 * others))
+            let so2 = "(SELECT series_id FROM envmon.emission_series WHERE enterprise_id = 'E1' AND pollutant = 'SO2')"
+            #expect(try await testDB.value("SELECT value FROM envmon.emission_reading WHERE series_id = \(so2)") == "50")
+            // Each value superseded by the packet after it: history in the order sent.
+            #expect(try await testDB.value("""
+                SELECT string_agg(value::text, ',' ORDER BY -superseded_by) FROM envmon.emission_reading_history
+                 WHERE series_id = \(so2)
+                """) == "10,20,30,40")
+            #expect(try await testDB.value("SELECT count(*) FROM envmon.emission_reading") == "\(1 + 3 * others)")
+            #expect(try await testDB.value("SELECT count(*) FROM envmon.emission_reading_history") == "4")
+            await client.close()
+            for other in loggers { await other.close() }
+        }
+    }
+
     @Test("a split message (PNUM/PNO) is joined: both parts archived, the values of both stored, each part answered")
     func splitMessage() async throws {
         let testDB = try await TestDatabase.make()

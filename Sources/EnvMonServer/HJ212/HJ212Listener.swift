@@ -23,6 +23,9 @@ public struct HJ212Configuration: Sendable {
     public var commitInterval: Duration = .milliseconds(50)
     /// Packets in one transaction at most (default 2000).
     public var maxBatch = 2_000
+    /// Group commits running at once, each on its own connection (default 2): the next batch is
+    /// written while one waits for its commit.
+    public var committers = 2
     /// Submissions one connection may have waiting for a commit before it stops reading (default 8).
     public var maxInFlight = 8
     /// A group commit that has not finished by then is abandoned and its packets not answered
@@ -76,7 +79,8 @@ public struct HJ212Listener: Service {
         let configuration = self.configuration
         let logger = self.logger
         let committer = PacketCommitter(archive: archive, interval: configuration.commitInterval,
-                                        maximumBatch: configuration.maxBatch, commitLimit: configuration.commitLimit,
+                                        maximumBatch: configuration.maxBatch, committers: configuration.committers,
+                                        commitLimit: configuration.commitLimit,
                                         logger: logger)
         let connections = OpenConnections(maximum: configuration.maxConnections)
         let idle = TimeAmount.nanoseconds(Self.nanoseconds(configuration.idleTimeout))

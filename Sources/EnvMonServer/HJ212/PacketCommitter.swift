@@ -10,6 +10,10 @@ import Synchronization
 /// connection answers. A failed commit completes its submissions with the error: nothing is
 /// answered and the loggers send again.
 ///
+/// Up to `committers` batches commit at once (each on its own connection), so that the next
+/// batch is written while one waits for its commit. Batches in flight never share a key (device,
+/// command, data time): a value sent again commits after the one before it, and supersedes it.
+///
 /// Memory is bounded by the connections: each holds at most a few submissions in flight
 /// (`HJ212Configuration.maximumInFlight`) and stops reading until they complete.
 final class PacketCommitter: Sendable {
@@ -21,11 +25,18 @@ final class PacketCommitter: Sendable {
     private struct State {
         var queue: [Submission] = []
         var finished = false
+        /// Batches committing now, and the keys they hold.
+        var committing = 0
+        var keysInFlight: Set<String> = []
+        /// When the oldest waiting submission arrived (or was passed over by a batch).
+        var waitingSince: ContinuousClock.Instant?
     }
 
     let archive: PacketArchive
     let interval: Duration
     let maximumBatch: Int
+    /// Batches committing at once at most.
+    let committers: Int
     /// A commit that has not returned by then is abandoned (PostgresNIO may never resume a call
     /// whose session the server ended): its packets are not answered, the next batch goes on.
     let commitLimit: Duration
@@ -34,11 +45,12 @@ final class PacketCommitter: Sendable {
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
-    init(archive: PacketArchive, interval: Duration, maximumBatch: Int, commitLimit: Duration = .seconds(30),
-         logger: Logger) {
+    init(archive: PacketArchive, interval: Duration, maximumBatch: Int, committers: Int = 1,
+         commitLimit: Duration = .seconds(30), logger: Logger) {
         self.archive = archive
         self.interval = interval
         self.maximumBatch = max(1, maximumBatch)
+        self.committers = max(1, committers)
         self.commitLimit = commitLimit
         self.logger = logger
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -49,6 +61,7 @@ final class PacketCommitter: Sendable {
     func submit(_ submission: Submission) {
         let accepted = state.withLock { state in
             guard !state.finished else { return false }
+            if state.queue.isEmpty { state.waitingSince = .now }
             state.queue.append(submission)
             return true
         }
@@ -65,32 +78,53 @@ final class PacketCommitter: Sendable {
         wake.finish()
     }
 
-    /// Commits until `finish()`.
+    /// Commits until `finish()`: each wake-up (a submission, a commit finished) waits out the
+    /// commit window, then starts batches while fewer than `committers` are committing.
     func run() async {
-        for await _ in wakeups {
-            // The commit window: packets arriving meanwhile share the transaction.
-            let start = ContinuousClock.now
-            if pendingPackets() < maximumBatch {
-                try? await Task.sleep(until: start + interval)
-            }
-            while let batch = takeBatch() {
-                await commit(batch)
+        await withDiscardingTaskGroup { group in
+            for await _ in wakeups {
+                // The commit window, from the oldest waiting submission: packets arriving
+                // meanwhile share the transaction.
+                let (pending, since) = waiting()
+                if pending < maximumBatch, let since {
+                    try? await Task.sleep(until: since + interval)
+                }
+                while let batch = takeBatch() {
+                    group.addTask {
+                        await self.commit(batch.submissions)
+                        self.committed(batch.keys)
+                    }
+                }
             }
         }
-        while let batch = takeBatch() { await commit(batch) }
+        // Finished, and every batch in flight has returned: what is left commits one by one.
+        while let batch = takeBatch() {
+            await commit(batch.submissions)
+            committed(batch.keys)
+        }
     }
 
-    private func pendingPackets() -> Int {
-        state.withLock { $0.queue.reduce(0) { $0 + $1.records.count } }
+    private func waiting() -> (packets: Int, since: ContinuousClock.Instant?) {
+        state.withLock { ($0.queue.reduce(0) { $0 + $1.records.count }, $0.waitingSince) }
+    }
+
+    /// A batch has returned: its keys are free, and the next batch may start.
+    private func committed(_ keys: Set<String>) {
+        state.withLock { state in
+            state.committing -= 1
+            state.keysInFlight.subtract(keys)
+        }
+        wake.yield()
     }
 
     /// The next submissions to commit together, at most `maximumBatch` packets (one submission
-    /// at least). A submission with a value of the same device, command and data time as one
-    /// already taken waits for the next batch, so that a changed value supersedes the earlier
-    /// one with history instead of both meeting in one statement.
-    private func takeBatch() -> [Submission]? {
+    /// at least), when fewer than `committers` batches are committing. A submission with a value
+    /// of the same device, command and data time as one already taken, or committing, waits for
+    /// a later batch, so that a changed value supersedes the earlier one with history instead of
+    /// both meeting in one statement (or racing in two transactions).
+    private func takeBatch() -> (submissions: [Submission], keys: Set<String>)? {
         state.withLock { state in
-            guard !state.queue.isEmpty else { return nil }
+            guard !state.queue.isEmpty, state.committing < committers else { return nil }
             var taken: [Submission] = []
             var kept: [Submission] = []
             var keys: Set<String> = []
@@ -102,7 +136,7 @@ final class PacketCommitter: Sendable {
                     return mn + "\u{1}" + cn + "\u{1}" + (record.dataTime ?? "")
                 }
                 let fits = taken.isEmpty || count + submission.records.count <= maximumBatch
-                if fits, keys.isDisjoint(with: submissionKeys) {
+                if fits, keys.isDisjoint(with: submissionKeys), state.keysInFlight.isDisjoint(with: submissionKeys) {
                     taken.append(submission)
                     keys.formUnion(submissionKeys)
                     count += submission.records.count
@@ -110,8 +144,12 @@ final class PacketCommitter: Sendable {
                     kept.append(submission)
                 }
             }
+            guard !taken.isEmpty else { return nil }
             state.queue = kept
-            return taken
+            state.waitingSince = kept.isEmpty ? nil : .now
+            state.committing += 1
+            state.keysInFlight.formUnion(keys)
+            return (taken, keys)
         }
     }
 

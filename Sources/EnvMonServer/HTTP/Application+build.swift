@@ -65,8 +65,8 @@ public struct ServerConfiguration: Sendable {
 
     /// Connections the pool needs: each worker holds two while loading (the load transaction
     /// and the chunk reads), the evaluator one to listen and one to evaluate, and requests need
-    /// some of their own.
-    public var poolSize: Int { max(10, 2 * workers + 8) + (hj212 == nil ? 0 : 3) }
+    /// some of their own; the HJ 212 listener one per group committer and two for maintenance.
+    public var poolSize: Int { max(10, 2 * workers + 8) + (hj212.map { 2 + $0.committers } ?? 0) }
 }
 
 /// Everything one envmon process needs to serve: where the database is, how to serve, the
