@@ -2,6 +2,7 @@ public import EnvMonDomain
 public import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// One HJ 212 packet to archive, with the values it carries (the listener's parse of it).
 public struct PacketRecord: Sendable {
@@ -110,6 +111,9 @@ public struct PacketResult: Sendable, Equatable {
 /// answers a packet only after this returns.
 public struct PacketArchive: Sendable {
     public let database: Database
+    /// Series ids met by this archive's commits, so that a commit names its readings' series
+    /// without a join of the batch (shared by the copies of this value).
+    let knownSeries = KnownSeries()
 
     public init(database: Database) {
         self.database = database
@@ -122,7 +126,8 @@ public struct PacketArchive: Sendable {
     public func commit(_ packets: [PacketRecord]) async throws -> [PacketResult] {
         guard !packets.isEmpty else { return [] }
         let logger = database.logger
-        return try await database.client.withTransaction(logger: logger) { tx in
+        let (results, resolved) = try await database.client.withTransaction(logger: logger) { tx in
+            var resolved: [DirectEmissions.SeriesKey: Int32] = [:]
             try await tx.query("SELECT set_config('application_name', \(Self.applicationName), true)", logger: logger)
             var ids: [Int64] = []
             for try await id in try await tx.query(
@@ -151,7 +156,8 @@ public struct PacketArchive: Sendable {
                 }
             }
             if !hourly.isEmpty {
-                let loaded = try await mergeHourly(hourly, packets: packets, ids: ids, places: places, on: tx)
+                let (loaded, series) = try await mergeHourly(hourly, packets: packets, ids: ids, places: places, on: tx)
+                resolved = series
                 for (index, _) in hourly { touched[index] = true }
                 for (index, id) in ids.enumerated() { readings[index] += loaded[-id] ?? 0 }
             }
@@ -175,8 +181,11 @@ public struct PacketArchive: Sendable {
                 PacketResult(id: ids[index], outcome: outcomes[index] ?? .malformed, readings: readings[index])
             }
             try await archive(packets, results: results, on: tx)
-            return results
+            return (results, resolved)
         }
+        // Committed: the series it registered exist for good (series are never deleted).
+        knownSeries.remember(resolved)
+        return results
     }
 
     /// Decides unknown_device, bad_password and unsupported; returns the (enterprise, outlet)
@@ -215,16 +224,37 @@ public struct PacketArchive: Sendable {
         return places
     }
 
+    /// Hourly values into the emissions fact table: series resolved here (from `knownSeries`,
+    /// the rest registered in this transaction), month partitions made, the rows written to
+    /// the keyed stage and merged from there (`EmissionsMerge`, as a file's correction). Returns
+    /// readings stored or changed per −packet id, and the series this commit resolved, to
+    /// remember once it has committed.
     private func mergeHourly(
         _ values: [(Int, PacketValue)], packets: [PacketRecord], ids: [Int64], places: [Int: (String, String)],
         on tx: PostgresConnection
-    ) async throws -> [Int64: Int] {
+    ) async throws -> (loaded: [Int64: Int], resolved: [DirectEmissions.SeriesKey: Int32]) {
         let logger = database.logger
-        try await tx.query(PostgresQuery(unsafeSQL: FactTable.forKind(.emissions).createStage), logger: logger)
-        try await tx.query("ALTER TABLE stage ADD COLUMN packet_upload_id bigint", logger: logger)
-        var columns = Columns()
+        var keys: [DirectEmissions.SeriesKey] = []
+        var rows: [(index: Int, key: DirectEmissions.SeriesKey, value: PacketValue)] = []
+        var months: Set<String> = []
         for (index, value) in values {
             guard let (enterprise, outlet) = places[index] else { continue }
+            let key = DirectEmissions.SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: value.pollutant)
+            keys.append(key)
+            rows.append((index, key, value))
+            months.insert(Self.utcMonth(value.measuredAt))
+        }
+        guard !rows.isEmpty else { return ([:], [:]) }
+        // Partitions on a connection of their own (they wait for other loads on the parent table;
+        // inside this transaction that wait could close a cycle with them).
+        for month in months.sorted() {
+            try await database.client.query("SELECT envmon.ensure_emission_partition(\(month)::date)", logger: logger)
+        }
+        let series = try await resolveSeries(Set(keys), on: tx)
+        var columns = Columns()
+        var seriesIDs: [Int32] = []
+        for (index, key, value) in rows {
+            guard let id = series[key] else { throw EnvMonError.invalid("series \(key.enterprise)/\(key.outlet)/\(key.pollutant) was not registered") }
             // Written directly (this runs for every reading of a batch): keys in sorted order.
             var extra = "{\"code\":" + Self.jsonString(value.code)
             if let cou = value.cou { extra += ",\"cou\":\(cou)" }
@@ -233,24 +263,60 @@ public struct PacketArchive: Sendable {
             extra += ",\"mn\":" + Self.jsonString(packets[index].mn ?? "") + ",\"packet_id\":\(ids[index])"
             if let qn = packets[index].qn { extra += ",\"qn\":" + Self.jsonString(qn) }
             extra += ",\"source\":\"hj212\"}"
-            columns.append(upload: -ids[index], enterprise: enterprise, outlet: outlet, value: value, extra: extra)
+            columns.append(upload: -ids[index], enterprise: key.enterprise, outlet: key.outlet, value: value, extra: extra)
+            seriesIDs.append(id)
         }
-        guard !columns.upload.isEmpty else { return [:] }
+        try await tx.query("CREATE TEMP TABLE stage_keyed (LIKE envmon.emission_reading) ON COMMIT DROP", logger: logger)
         try await tx.query("""
-            INSERT INTO stage (enterprise_id, outlet_id, pollutant, measured_at, value, below_detection, unit, flag,
-                               corrected, o2, extra, packet_upload_id)
-            SELECT u.enterprise, u.outlet, u.pollutant, to_timestamp(u.at), nullif(u.value, 'NaN'), false,
-                   nullif(u.unit, ''), nullif(u.flag, ''), nullif(u.corrected, 'NaN'), nullif(u.o2, 'NaN'),
-                   u.extra::jsonb, u.upload
-            FROM unnest(\(columns.enterprise)::text[], \(columns.outlet)::text[], \(columns.pollutant)::text[],
-                        \(columns.at)::float8[], \(columns.value)::float8[], \(columns.unit)::text[],
+            INSERT INTO stage_keyed (series_id, measured_at, value, below_detection, unit, flag, corrected, o2, upload_id, extra)
+            SELECT u.series, to_timestamp(u.at), nullif(u.value, 'NaN'), false, nullif(u.unit, ''), nullif(u.flag, ''),
+                   nullif(u.corrected, 'NaN'), nullif(u.o2, 'NaN'), u.upload, u.extra::jsonb
+            FROM unnest(\(seriesIDs)::int4[], \(columns.at)::float8[], \(columns.value)::float8[], \(columns.unit)::text[],
                         \(columns.flag)::text[], \(columns.corrected)::float8[], \(columns.o2)::float8[],
-                        \(columns.extra)::text[], \(columns.upload)::int8[])
-                 AS u(enterprise, outlet, pollutant, at, value, unit, flag, corrected, o2, extra, upload)
+                        \(columns.upload)::int8[], \(columns.extra)::text[])
+                 AS u(series, at, value, unit, flag, corrected, o2, upload, extra)
             """, logger: logger)
-        return try await EmissionsMerge.merge(
-            rowUploadID: "s.packet_upload_id", binds: PostgresBindings(), database: database, on: tx
+        let loaded = try await EmissionsMerge.merge(
+            rowUploadID: "s.upload_id", binds: PostgresBindings(), keyed: true, database: database, on: tx
         ).loaded
+        return (loaded, series)
+    }
+
+    /// The series ids of `keys`: those known from earlier commits, the rest looked up and, when
+    /// new, registered in this transaction (in key order, as concurrent loads do).
+    private func resolveSeries(
+        _ keys: Set<DirectEmissions.SeriesKey>, on tx: PostgresConnection
+    ) async throws -> [DirectEmissions.SeriesKey: Int32] {
+        var series = knownSeries.lookup(keys)
+        let missing = keys.filter { series[$0] == nil }.sorted {
+            ($0.enterprise, $0.outlet, $0.pollutant) < ($1.enterprise, $1.outlet, $1.pollutant)
+        }
+        guard !missing.isEmpty else { return series }
+        let enterprises = missing.map(\.enterprise)
+        let outlets = missing.map(\.outlet)
+        let pollutants = missing.map(\.pollutant)
+        try await tx.query("""
+            INSERT INTO envmon.emission_series (enterprise_id, outlet_id, pollutant)
+            SELECT * FROM unnest(\(enterprises)::text[], \(outlets)::text[], \(pollutants)::text[]) ORDER BY 1, 2, 3
+            ON CONFLICT (enterprise_id, outlet_id, pollutant) DO NOTHING
+            """, logger: database.logger)
+        let rows = try await tx.query("""
+            SELECT s.series_id, s.enterprise_id, s.outlet_id, s.pollutant
+            FROM envmon.emission_series s
+            JOIN unnest(\(enterprises)::text[], \(outlets)::text[], \(pollutants)::text[]) AS u(e, o, p)
+              ON s.enterprise_id = u.e AND s.outlet_id = u.o AND s.pollutant = u.p
+            """, logger: database.logger)
+        for try await (id, enterprise, outlet, pollutant) in rows.decode((Int32, String, String, String).self) {
+            series[DirectEmissions.SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)] = id
+        }
+        return series
+    }
+
+    /// The first day of the UTC month of `instant`, as `ensure_emission_partition` takes it.
+    static func utcMonth(_ instant: Date) -> String {
+        let days = Int((instant.timeIntervalSince1970 / 86_400).rounded(.down))
+        let date = CivilDate(dayNumber: days)
+        return String(format: "%04d-%02d-01", date.year, date.month)
     }
 
     private func upsertDaily(
@@ -531,5 +597,24 @@ private struct Columns {
         max.append(v.max ?? .nan)
         cou.append(v.cou ?? .nan)
         extra.append(json)
+    }
+}
+
+/// Series ids known to exist (`envmon.emission_series` rows are never deleted), learned from
+/// committed HJ 212 group commits.
+final class KnownSeries: Sendable {
+    private let ids = Mutex<[DirectEmissions.SeriesKey: Int32]>([:])
+
+    func lookup(_ keys: Set<DirectEmissions.SeriesKey>) -> [DirectEmissions.SeriesKey: Int32] {
+        ids.withLock { known in
+            var found: [DirectEmissions.SeriesKey: Int32] = [:]
+            for key in keys { if let id = known[key] { found[key] = id } }
+            return found
+        }
+    }
+
+    func remember(_ resolved: [DirectEmissions.SeriesKey: Int32]) {
+        guard !resolved.isEmpty else { return }
+        ids.withLock { $0.merge(resolved) { _, new in new } }
     }
 }

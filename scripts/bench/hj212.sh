@@ -12,7 +12,8 @@
 # ENVMON=/path/to/envmon skips the release build. The loggers are scripts/bench/hj212_load.swift
 # (one thread, poll; built with swiftc -O); HJ212_CLIENT=python runs the earlier asyncio client,
 # which took ~70 % of a core itself.
-# SERVE_LOG=FILE with ENVMON_LOG_LEVEL=debug keeps the server log (group commit sizes and times).
+# SERVE_LOG=FILE with ENVMON_LOG_LEVEL=debug keeps the server log (group commit sizes and times);
+# PG_LOG=FILE keeps PostgreSQL's log of every statement with its duration.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 LOGGERS=${1:-2000}
@@ -21,6 +22,10 @@ SECONDS_RUN=${2:-30}
 psql -X -q "$BASE/postgres" -c "CREATE DATABASE bench_hj212" >/dev/null
 DB="$BASE/bench_hj212?sslmode=disable"
 "$ENVMON" migrate --database-url "$DB" >/dev/null
+# PG_LOG=FILE keeps PostgreSQL's log with every statement's duration (where a commit's time goes).
+if [ -n "${PG_LOG:-}" ]; then
+    psql -X -q "$DB" -c "ALTER DATABASE bench_hj212 SET log_min_duration_statement = 0" >/dev/null
+fi
 # The devices, straight into the table (SHA-256 of 'pw').
 psql -X -q "$DB" -c "
     INSERT INTO envmon.hj212_device (mn, password_sha256, enterprise_id, outlet_id, created_by)
@@ -109,6 +114,7 @@ fi
 PACKETS=$(cat "$WORK/latencies.txt")
 # SERVE_LOG=FILE keeps the server's log (with ENVMON_LOG_LEVEL=debug: each commit's size and time).
 if [ -n "${SERVE_LOG:-}" ]; then cp "$WORK/serve.log" "$SERVE_LOG"; fi
+if [ -n "${PG_LOG:-}" ]; then find "$WORK/home" -name '*.log' -path '*pg*' -exec cat {} + > "$PG_LOG"; fi
 RSS=$(grep VmHWM /proc/$SERVER_PID/status | awk '{print $2}')
 echo "server peak RSS: $((RSS / 1024)) MB"
 psql -X -q -t "$DB" -c "SELECT 'archived packets: ' || count(*) || ', outcomes: ' || string_agg(DISTINCT outcome, ',') FROM envmon.hj212_packet"
