@@ -45,10 +45,21 @@ final class HJ212ConnectionHandler: ChannelInboundHandler {
         let buffer = unwrapInboundIn(data)
         let now = Date()
         var submission: [InspectedFrame] = []
+        var keys: Set<String> = []
         for event in decoder.feed(buffer.readableBytesView) {
             switch event {
             case .frame(let frame):
-                submission += accept(PacketIntake.inspect(frame, peer: peer, receivedAt: now, zone: zone), now: now)
+                for inspected in accept(PacketIntake.inspect(frame, peer: peer, receivedAt: now, zone: zone), now: now) {
+                    if let key = PacketCommitter.key(of: inspected.record), !keys.insert(key).inserted {
+                        // The same device, command and data time twice in one read (a value sent
+                        // again, perhaps changed): the later one goes in a submission of its own,
+                        // which the committer commits after this one.
+                        submit(submission, context: context)
+                        submission = []
+                        keys = [key]
+                    }
+                    submission.append(inspected)
+                }
             case .skipped(let count):
                 logger.debug("bytes outside any HJ 212 frame skipped", metadata: ["envmon.hj212.bytes": "\(count)"])
             case .discarded(let reason):

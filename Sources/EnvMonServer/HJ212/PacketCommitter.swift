@@ -108,6 +108,14 @@ final class PacketCommitter: Sendable {
         state.withLock { ($0.queue.reduce(0) { $0 + $1.records.count }, $0.waitingSince) }
     }
 
+    /// What two packets' values must not share within one batch, or in two batches committing
+    /// at once: device, command and data time (nil for a packet that stores nothing). A
+    /// submission never holds two packets with one key (the connection splits them).
+    static func key(of record: PacketRecord) -> String? {
+        guard case .data = record.handling, let mn = record.mn, let cn = record.cn, !record.values.isEmpty else { return nil }
+        return mn + "\u{1}" + cn + "\u{1}" + (record.dataTime ?? "")
+    }
+
     /// A batch has returned: its keys are free, and the next batch may start.
     private func committed(_ keys: Set<String>) {
         state.withLock { state in
@@ -130,11 +138,7 @@ final class PacketCommitter: Sendable {
             var keys: Set<String> = []
             var count = 0
             for submission in state.queue {
-                let submissionKeys = submission.records.compactMap { record -> String? in
-                    guard case .data = record.handling, let mn = record.mn, let cn = record.cn, !record.values.isEmpty
-                    else { return nil }
-                    return mn + "\u{1}" + cn + "\u{1}" + (record.dataTime ?? "")
-                }
+                let submissionKeys = submission.records.compactMap(Self.key(of:))
                 let fits = taken.isEmpty || count + submission.records.count <= maximumBatch
                 if fits, keys.isDisjoint(with: submissionKeys), state.keysInFlight.isDisjoint(with: submissionKeys) {
                     taken.append(submission)
