@@ -25,6 +25,12 @@ DB="$BASE/bench_hj212?sslmode=disable"
 # PG_LOG=FILE keeps PostgreSQL's log with every statement's duration (where a commit's time goes).
 if [ -n "${PG_LOG:-}" ]; then
     psql -X -q "$DB" -c "ALTER DATABASE bench_hj212 SET log_min_duration_statement = 0" >/dev/null
+    if [ -n "${PG_EXPLAIN_MS:-}" ]; then
+        psql -X -q "$DB" -c "ALTER DATABASE bench_hj212 SET session_preload_libraries = 'auto_explain'" \
+             -c "ALTER DATABASE bench_hj212 SET auto_explain.log_min_duration = $PG_EXPLAIN_MS" \
+             -c "ALTER DATABASE bench_hj212 SET auto_explain.log_analyze = on" \
+             -c "ALTER DATABASE bench_hj212 SET auto_explain.log_nested_statements = on" >/dev/null
+    fi
 fi
 # The devices, straight into the table (SHA-256 of 'pw').
 psql -X -q "$DB" -c "
