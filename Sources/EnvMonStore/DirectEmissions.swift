@@ -234,6 +234,12 @@ final class DirectEmissions {
         String(format: "envmon.emission_reading_%04d%02d", month / 12, month % 12 + 1)
     }
 
+    /// The first day of a month counted as `year * 12 + month - 1`, as
+    /// `envmon.ensure_emission_partition` takes it.
+    static func monthStart(month: Int) -> String {
+        String(format: "%04d-%02d-01", month / 12, month % 12 + 1)
+    }
+
     /// Registers the new series of `records` (in this transaction, in key order) and makes the
     /// month partitions they need (on another connection: ATTACH does not wait for this
     /// transaction).
@@ -249,8 +255,8 @@ final class DirectEmissions {
             }
         }
         for month in newMonths.sorted() {
-            let start = String(format: "%04d-%02d-01", month / 12, month % 12 + 1)
-            try await database.client.query("SELECT envmon.ensure_emission_partition(\(start)::date)", logger: logger)
+            try await database.client.query(
+                "SELECT envmon.ensure_emission_partition(\(Self.monthStart(month: month))::date)", logger: logger)
             // A lock this transaction did not hold yet makes it read the catalog changes made
             // meanwhile, so the next COPY routes to the new partition (not the default one).
             try await connection.query(
@@ -258,20 +264,30 @@ final class DirectEmissions {
             months.insert(month)
         }
         guard !newSeries.isEmpty else { return }
-        let keys = newSeries.sorted { ($0.enterprise, $0.outlet, $0.pollutant) < ($1.enterprise, $1.outlet, $1.pollutant) }
-        let enterprises = keys.map(\.enterprise), outlets = keys.map(\.outlet), pollutants = keys.map(\.pollutant)
+        rows.series.merge(try await Self.registerSeries(newSeries, on: connection, logger: logger)) { _, new in new }
+    }
+
+    /// The ids of `keys`' series, registering those not stored yet (in this transaction, in key
+    /// order: concurrent loads of the same places then wait for each other instead of deadlocking).
+    static func registerSeries(
+        _ keys: Set<SeriesKey>, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [SeriesKey: Int32] {
+        let sorted = keys.sorted { ($0.enterprise, $0.outlet, $0.pollutant) < ($1.enterprise, $1.outlet, $1.pollutant) }
+        let enterprises = sorted.map(\.enterprise), outlets = sorted.map(\.outlet), pollutants = sorted.map(\.pollutant)
         try await connection.query("""
             INSERT INTO envmon.emission_series (enterprise_id, outlet_id, pollutant)
             SELECT * FROM unnest(\(enterprises)::text[], \(outlets)::text[], \(pollutants)::text[]) ORDER BY 1, 2, 3
             ON CONFLICT (enterprise_id, outlet_id, pollutant) DO NOTHING
             """, logger: logger)
+        var ids: [SeriesKey: Int32] = [:]
         for try await (id, enterprise, outlet, pollutant) in try await connection.query("""
             SELECT s.series_id, s.enterprise_id, s.outlet_id, s.pollutant FROM envmon.emission_series s
             JOIN unnest(\(enterprises)::text[], \(outlets)::text[], \(pollutants)::text[]) AS k(e, o, p)
               ON s.enterprise_id = k.e AND s.outlet_id = k.o AND s.pollutant = k.p
             """, logger: logger).decode((Int32, String, String, String).self) {
-            rows.series[SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)] = id
+            ids[SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)] = id
         }
+        return ids
     }
 
     /// What the rows of a direct load write and gather: their COPY text (sorted in runs), the

@@ -236,7 +236,7 @@ public struct PacketArchive: Sendable {
         let logger = database.logger
         var keys: [DirectEmissions.SeriesKey] = []
         var rows: [(index: Int, key: DirectEmissions.SeriesKey, value: PacketValue)] = []
-        var months: Set<String> = []
+        var months: Set<Int> = []
         for (index, value) in values {
             guard let (enterprise, outlet) = places[index] else { continue }
             let key = DirectEmissions.SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: value.pollutant)
@@ -248,7 +248,8 @@ public struct PacketArchive: Sendable {
         // Partitions on a connection of their own (they wait for other loads on the parent table;
         // inside this transaction that wait could close a cycle with them).
         for month in months.sorted() {
-            try await database.client.query("SELECT envmon.ensure_emission_partition(\(month)::date)", logger: logger)
+            try await database.client.query(
+                "SELECT envmon.ensure_emission_partition(\(DirectEmissions.monthStart(month: month))::date)", logger: logger)
         }
         let series = try await resolveSeries(Set(keys), on: tx)
         var columns = Columns()
@@ -288,35 +289,16 @@ public struct PacketArchive: Sendable {
         _ keys: Set<DirectEmissions.SeriesKey>, on tx: PostgresConnection
     ) async throws -> [DirectEmissions.SeriesKey: Int32] {
         var series = knownSeries.lookup(keys)
-        let missing = keys.filter { series[$0] == nil }.sorted {
-            ($0.enterprise, $0.outlet, $0.pollutant) < ($1.enterprise, $1.outlet, $1.pollutant)
-        }
+        let missing = keys.filter { series[$0] == nil }
         guard !missing.isEmpty else { return series }
-        let enterprises = missing.map(\.enterprise)
-        let outlets = missing.map(\.outlet)
-        let pollutants = missing.map(\.pollutant)
-        try await tx.query("""
-            INSERT INTO envmon.emission_series (enterprise_id, outlet_id, pollutant)
-            SELECT * FROM unnest(\(enterprises)::text[], \(outlets)::text[], \(pollutants)::text[]) ORDER BY 1, 2, 3
-            ON CONFLICT (enterprise_id, outlet_id, pollutant) DO NOTHING
-            """, logger: database.logger)
-        let rows = try await tx.query("""
-            SELECT s.series_id, s.enterprise_id, s.outlet_id, s.pollutant
-            FROM envmon.emission_series s
-            JOIN unnest(\(enterprises)::text[], \(outlets)::text[], \(pollutants)::text[]) AS u(e, o, p)
-              ON s.enterprise_id = u.e AND s.outlet_id = u.o AND s.pollutant = u.p
-            """, logger: database.logger)
-        for try await (id, enterprise, outlet, pollutant) in rows.decode((Int32, String, String, String).self) {
-            series[DirectEmissions.SeriesKey(enterprise: enterprise, outlet: outlet, pollutant: pollutant)] = id
-        }
+        series.merge(try await DirectEmissions.registerSeries(missing, on: tx, logger: database.logger)) { _, new in new }
         return series
     }
 
-    /// The first day of the UTC month of `instant`, as `ensure_emission_partition` takes it.
-    static func utcMonth(_ instant: Date) -> String {
-        let days = Int((instant.timeIntervalSince1970 / 86_400).rounded(.down))
-        let date = CivilDate(dayNumber: days)
-        return String(format: "%04d-%02d-01", date.year, date.month)
+    /// The UTC month of `instant`, counted as `DirectEmissions` counts months.
+    static func utcMonth(_ instant: Date) -> Int {
+        let date = CivilDate(dayNumber: Int((instant.timeIntervalSince1970 / 86_400).rounded(.down)))
+        return date.year * 12 + date.month - 1
     }
 
     private func upsertDaily(

@@ -492,6 +492,12 @@ struct HJ212ListenerTests {
             #expect(HJ212Harness.answeredQNs(client) == [next.qn])
             #expect(try await HJ212Harness.outcomes(testDB) == ["stored"])
             #expect(try await testDB.value("SELECT string_agg(value::text, ',') FROM envmon.emission_reading") == "2")
+            // The failed commit registered the series and rolled back: the stored reading's series
+            // is one that exists (the next commit registered it again; none remembered the lost id).
+            #expect(try await testDB.value("""
+                SELECT s.enterprise_id || '/' || s.pollutant
+                  FROM envmon.emission_reading r JOIN envmon.emission_series s USING (series_id)
+                """) == "E1/SO2")
             await client.close()
         }
     }
