@@ -97,7 +97,7 @@ final class HJ212ConnectionHandler: ChannelInboundHandler {
             }
         }
         parts = [:]
-        if !leftovers.isEmpty { committer.submit(.init(records: leftovers.map(\.record), completion: { _ in })) }
+        if !leftovers.isEmpty { committer.submit(.init(origin: ObjectIdentifier(self), records: leftovers.map(\.record), completion: { _ in })) }
         context.fireChannelInactive()
     }
 
@@ -161,7 +161,7 @@ final class HJ212ConnectionHandler: ChannelInboundHandler {
         let packets = frames.map(\.packet)
         let channel = context.channel
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        committer.submit(.init(records: frames.map(\.record)) { result in
+        committer.submit(.init(origin: ObjectIdentifier(self), records: frames.map(\.record)) { result in
             channel.eventLoop.execute {
                 bound.value.completed(result, packets: packets, channel: channel)
             }

@@ -11,13 +11,17 @@ import Synchronization
 /// answered and the loggers send again.
 ///
 /// Up to `committers` batches commit at once (each on its own connection), so that the next
-/// batch is written while one waits for its commit. Batches in flight never share a key (device,
-/// command, data time): a value sent again commits after the one before it, and supersedes it.
+/// batch is written while one waits for its commit. Batches in flight never share a connection
+/// (its packets are archived and answered in the order received) nor a key (device, command,
+/// data time: a value sent again, even over another connection, commits after the one before
+/// it, and supersedes it).
 ///
 /// Memory is bounded by the connections: each holds at most a few submissions in flight
 /// (`HJ212Configuration.maximumInFlight`) and stops reading until they complete.
 final class PacketCommitter: Sendable {
     struct Submission: Sendable {
+        /// The connection that sent the packets.
+        var origin: ObjectIdentifier
         var records: [PacketRecord]
         var completion: @Sendable (Result<[PacketResult], any Error>) -> Void
     }
@@ -28,6 +32,7 @@ final class PacketCommitter: Sendable {
         /// Batches committing now, and the keys they hold.
         var committing = 0
         var keysInFlight: Set<String> = []
+        var originsInFlight: Set<ObjectIdentifier> = []
         /// When the oldest waiting submission arrived (or was passed over by a batch).
         var waitingSince: ContinuousClock.Instant?
     }
@@ -92,7 +97,7 @@ final class PacketCommitter: Sendable {
                 while let batch = takeBatch() {
                     group.addTask {
                         await self.commit(batch.submissions)
-                        self.committed(batch.keys)
+                        self.committed(batch)
                     }
                 }
             }
@@ -100,7 +105,7 @@ final class PacketCommitter: Sendable {
         // Finished, and every batch in flight has returned: what is left commits one by one.
         while let batch = takeBatch() {
             await commit(batch.submissions)
-            committed(batch.keys)
+            committed(batch)
         }
     }
 
@@ -116,11 +121,12 @@ final class PacketCommitter: Sendable {
         return mn + "\u{1}" + cn + "\u{1}" + (record.dataTime ?? "")
     }
 
-    /// A batch has returned: its keys are free, and the next batch may start.
-    private func committed(_ keys: Set<String>) {
+    /// A batch has returned: its connections and keys are free, and the next batch may start.
+    private func committed(_ batch: Batch) {
         state.withLock { state in
             state.committing -= 1
-            state.keysInFlight.subtract(keys)
+            state.keysInFlight.subtract(batch.keys)
+            state.originsInFlight.subtract(batch.origins)
         }
         wake.yield()
     }
@@ -129,23 +135,30 @@ final class PacketCommitter: Sendable {
     /// at least), when fewer than `committers` batches are committing. A submission with a value
     /// of the same device, command and data time as one already taken, or committing, waits for
     /// a later batch, so that a changed value supersedes the earlier one with history instead of
-    /// both meeting in one statement (or racing in two transactions).
-    private func takeBatch() -> (submissions: [Submission], keys: Set<String>)? {
+    /// both meeting in one statement (or racing in two transactions). A connection's submissions
+    /// go in the order received: none while one of its batches commits, and none after one of
+    /// its submissions had to wait.
+    private func takeBatch() -> Batch? {
         state.withLock { state in
             guard !state.queue.isEmpty, state.committing < committers else { return nil }
             var taken: [Submission] = []
             var kept: [Submission] = []
             var keys: Set<String> = []
+            var origins: Set<ObjectIdentifier> = []
+            var waiting: Set<ObjectIdentifier> = state.originsInFlight
             var count = 0
             for submission in state.queue {
                 let submissionKeys = submission.records.compactMap(Self.key(of:))
                 let fits = taken.isEmpty || count + submission.records.count <= maximumBatch
-                if fits, keys.isDisjoint(with: submissionKeys), state.keysInFlight.isDisjoint(with: submissionKeys) {
+                if fits, !waiting.contains(submission.origin), keys.isDisjoint(with: submissionKeys),
+                   state.keysInFlight.isDisjoint(with: submissionKeys) {
                     taken.append(submission)
                     keys.formUnion(submissionKeys)
+                    origins.insert(submission.origin)
                     count += submission.records.count
                 } else {
                     kept.append(submission)
+                    waiting.insert(submission.origin)
                 }
             }
             guard !taken.isEmpty else { return nil }
@@ -153,8 +166,16 @@ final class PacketCommitter: Sendable {
             state.waitingSince = kept.isEmpty ? nil : .now
             state.committing += 1
             state.keysInFlight.formUnion(keys)
-            return (taken, keys)
+            state.originsInFlight.formUnion(origins)
+            return Batch(submissions: taken, keys: keys, origins: origins)
         }
+    }
+
+    /// Submissions committing together, with the keys and connections they hold.
+    private struct Batch {
+        var submissions: [Submission]
+        var keys: Set<String>
+        var origins: Set<ObjectIdentifier>
     }
 
     private func commit(_ batch: [Submission]) async {
